@@ -1,0 +1,218 @@
+//! Scalar values: partition values, per-part min/max, primary-index bounds and key ranges.
+//!
+//! Values are kept in a small number of wide variants (every unsigned integer as `UInt`,
+//! every signed one as `Int`, ...) so comparisons are cheap and the JSON of part metadata is
+//! plain. The column's [`DataType`](crate::types::DataType) says what the number means.
+
+use std::cmp::Ordering;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{self as adt, DataType as ArrowType};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StorageError};
+
+/// A single value of a column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", content = "v")]
+pub enum Value {
+    /// SQL NULL; sorts before every other value (ClickHouse's `NULLS FIRST` for keys).
+    Null,
+    /// Any unsigned integer, `Date`, `DateTime`, `Bool`.
+    UInt(u64),
+    /// Any signed integer, `Date32`, `DateTime64`.
+    Int(i64),
+    /// `Float32` or `Float64`.
+    Float(f64),
+    /// A decimal's unscaled value (Decimal32..Decimal128).
+    Decimal(i128),
+    /// `String`, `FixedString`, `UUID` bytes.
+    Bytes(Vec<u8>),
+}
+
+impl Value {
+    /// The value at `row` of `array`; `None` for types that have no scalar form here
+    /// (arrays, maps, Decimal256).
+    pub fn from_array(array: &dyn Array, row: usize) -> Option<Value> {
+        if array.is_null(row) {
+            return Some(Value::Null);
+        }
+        Some(match array.data_type() {
+            ArrowType::UInt8 => {
+                Value::UInt(array.as_primitive::<adt::UInt8Type>().value(row) as u64)
+            }
+            ArrowType::UInt16 => {
+                Value::UInt(array.as_primitive::<adt::UInt16Type>().value(row) as u64)
+            }
+            ArrowType::UInt32 => {
+                Value::UInt(array.as_primitive::<adt::UInt32Type>().value(row) as u64)
+            }
+            ArrowType::UInt64 => Value::UInt(array.as_primitive::<adt::UInt64Type>().value(row)),
+            ArrowType::Int8 => Value::Int(array.as_primitive::<adt::Int8Type>().value(row) as i64),
+            ArrowType::Int16 => {
+                Value::Int(array.as_primitive::<adt::Int16Type>().value(row) as i64)
+            }
+            ArrowType::Int32 => {
+                Value::Int(array.as_primitive::<adt::Int32Type>().value(row) as i64)
+            }
+            ArrowType::Int64 => Value::Int(array.as_primitive::<adt::Int64Type>().value(row)),
+            ArrowType::Float32 => {
+                Value::Float(array.as_primitive::<adt::Float32Type>().value(row) as f64)
+            }
+            ArrowType::Float64 => Value::Float(array.as_primitive::<adt::Float64Type>().value(row)),
+            ArrowType::Boolean => Value::UInt(array.as_boolean().value(row) as u64),
+            ArrowType::Decimal128(..) => {
+                Value::Decimal(array.as_primitive::<adt::Decimal128Type>().value(row))
+            }
+            ArrowType::Binary => Value::Bytes(array.as_binary::<i32>().value(row).to_vec()),
+            ArrowType::Utf8 => {
+                Value::Bytes(array.as_string::<i32>().value(row).as_bytes().to_vec())
+            }
+            ArrowType::FixedSizeBinary(_) => {
+                Value::Bytes(array.as_fixed_size_binary().value(row).to_vec())
+            }
+            ArrowType::Dictionary(..) => {
+                let dict = array.as_any_dictionary();
+                let key = dict.normalized_keys()[row];
+                return Value::from_array(dict.values().as_ref(), key);
+            }
+            _ => return None,
+        })
+    }
+
+    /// Compares two values of the same column. NULL sorts first; floats use a total order
+    /// with NaN last (as ClickHouse sorts them).
+    pub fn total_cmp(&self, other: &Value) -> Ordering {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => Ordering::Equal,
+            (Null, _) => Ordering::Less,
+            (_, Null) => Ordering::Greater,
+            (UInt(a), UInt(b)) => a.cmp(b),
+            (Int(a), Int(b)) => a.cmp(b),
+            (UInt(a), Int(b)) => (*a as i128).cmp(&(*b as i128)),
+            (Int(a), UInt(b)) => (*a as i128).cmp(&(*b as i128)),
+            (Float(a), Float(b)) => float_cmp(*a, *b),
+            (Float(a), UInt(b)) => float_cmp(*a, *b as f64),
+            (Float(a), Int(b)) => float_cmp(*a, *b as f64),
+            (UInt(a), Float(b)) => float_cmp(*a as f64, *b),
+            (Int(a), Float(b)) => float_cmp(*a as f64, *b),
+            (Decimal(a), Decimal(b)) => a.cmp(b),
+            (Bytes(a), Bytes(b)) => a.cmp(b),
+            // Values of one column always share a variant; order variants for totality.
+            (a, b) => a.rank().cmp(&b.rank()),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Value::Null => 0,
+            Value::UInt(_) | Value::Int(_) | Value::Float(_) => 1,
+            Value::Decimal(_) => 2,
+            Value::Bytes(_) => 3,
+        }
+    }
+
+    /// A stable textual form used in partition ids: integers as decimal digits, other
+    /// values as their hex bytes.
+    pub fn id_fragment(&self) -> String {
+        match self {
+            Value::Null => "null".into(),
+            Value::UInt(v) => v.to_string(),
+            Value::Int(v) => v.to_string(),
+            Value::Float(v) => format!("{:016x}", v.to_bits()),
+            Value::Decimal(v) => v.to_string(),
+            Value::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+        }
+    }
+}
+
+fn float_cmp(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// Minimum and maximum non-NULL values of `array` (`None` if all NULL, empty or not scalar),
+/// and whether it holds a NULL.
+pub fn min_max(array: &ArrayRef) -> Result<(Option<(Value, Value)>, bool)> {
+    let has_null = array.null_count() > 0;
+    let mut acc: Option<(Value, Value)> = None;
+    if matches!(
+        array.data_type(),
+        ArrowType::List(_) | ArrowType::Map(..) | ArrowType::Decimal256(..)
+    ) {
+        return Ok((None, has_null));
+    }
+    // Dictionaries: fold over the (small) dictionary, restricted to used keys would be exact;
+    // using every dictionary value gives a superset range, which is safe for pruning.
+    if let ArrowType::Dictionary(..) = array.data_type() {
+        let dict = array.as_any_dictionary();
+        return Ok((min_max(dict.values())?.0, has_null));
+    }
+    for row in 0..array.len() {
+        if array.is_null(row) {
+            continue;
+        }
+        let v = Value::from_array(array.as_ref(), row).ok_or_else(|| {
+            StorageError::Logical(format!("min_max on unsupported {}", array.data_type()))
+        })?;
+        acc = Some(match acc {
+            None => (v.clone(), v),
+            Some((lo, hi)) => {
+                let lo = if v.total_cmp(&lo) == Ordering::Less {
+                    v.clone()
+                } else {
+                    lo
+                };
+                let hi = if v.total_cmp(&hi) == Ordering::Greater {
+                    v
+                } else {
+                    hi
+                };
+                (lo, hi)
+            }
+        });
+    }
+    Ok((acc, has_null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{BinaryArray, Int32Array};
+    use std::sync::Arc;
+
+    #[test]
+    fn min_max_of_ints_and_strings() {
+        let a: ArrayRef = Arc::new(Int32Array::from(vec![Some(3), None, Some(-7), Some(5)]));
+        let (mm, has_null) = min_max(&a).unwrap();
+        assert_eq!(mm, Some((Value::Int(-7), Value::Int(5))));
+        assert!(has_null);
+        let s: ArrayRef = Arc::new(BinaryArray::from_vec(vec![b"pear", b"apple", b"zoo"]));
+        let (mm, _) = min_max(&s).unwrap();
+        assert_eq!(
+            mm,
+            Some((
+                Value::Bytes(b"apple".to_vec()),
+                Value::Bytes(b"zoo".to_vec())
+            ))
+        );
+    }
+
+    #[test]
+    fn null_sorts_first_and_nan_last() {
+        assert_eq!(Value::Null.total_cmp(&Value::Int(-5)), Ordering::Less);
+        assert_eq!(
+            Value::Float(f64::NAN).total_cmp(&Value::Float(1e300)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            Value::UInt(u64::MAX).total_cmp(&Value::Int(-1)),
+            Ordering::Greater
+        );
+    }
+}
