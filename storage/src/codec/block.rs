@@ -118,9 +118,10 @@ pub fn block_header(input: &[u8]) -> Result<BlockHeader> {
 /// DoubleDelta, Gorilla and T64 work on; 0 for variable-length data, where they are
 /// skipped) as one self-describing block and appends it, header and payload, to `out`.
 ///
-/// Stages that do not apply to `value_width` are skipped, and if the chain would expand
-/// the data, the block stores it as is (zero stages); either way the header records what
-/// was actually done, so [`decompress_block`] needs no schema.
+/// Stages that do not apply to `value_width` are skipped, so is a general-purpose stage
+/// (LZ4, ZSTD) that does not shrink its input, and if the chain would still expand the
+/// data, the block stores it as is (zero stages). The header records what was actually
+/// done, so [`decompress_block`] needs no schema.
 ///
 /// # Panics
 ///
@@ -149,6 +150,8 @@ pub fn compress_block(chain: &CodecChain, value_width: usize, data: &[u8], out: 
 
 /// Writes one block with `stages`; `Err` if a stage fails, an intermediate result outgrows
 /// the size limit, or the payload is larger than `data` (the caller then stores as is).
+/// A general-purpose stage (LZ4, ZSTD) that does not shrink its input is dropped: its
+/// decoding would cost time and buy nothing.
 fn write_block(
     stages: &[Stage],
     value_width: usize,
@@ -156,27 +159,48 @@ fn write_block(
     out: &mut Vec<u8>,
 ) -> std::result::Result<(), ()> {
     let start = out.len();
-    let header_size = FIXED_HEADER_SIZE + STAGE_SIZE * stages.len();
-    out.resize(start + header_size, 0);
+    let planned_header_size = FIXED_HEADER_SIZE + STAGE_SIZE * stages.len();
+    out.resize(start + planned_header_size, 0);
     let mut prev = Vec::new();
     let mut next = Vec::new();
-    let mut sizes = [0usize; MAX_CHAIN_LEN];
+    let mut have_prev = false;
+    let mut applied = [(Stage { method: 0, arg: 0 }, 0usize); MAX_CHAIN_LEN];
+    let mut count = 0;
     for (i, stage) in stages.iter().enumerate() {
-        let input: &[u8] = if i == 0 { data } else { &prev };
+        let input: &[u8] = if have_prev { &prev } else { data };
         if input.len() > MAX_UNCOMPRESSED_BLOCK_SIZE {
             return Err(());
         }
-        sizes[i] = input.len();
-        if i + 1 == stages.len() {
-            stage.encode(input, out)?;
+        let last = i + 1 == stages.len();
+        let target = if last {
+            &mut *out
         } else {
             next.clear();
-            stage.encode(input, &mut next)?;
+            &mut next
+        };
+        let mark = target.len();
+        stage.encode(input, target)?;
+        if stage.is_general_purpose() && target.len() - mark >= input.len() {
+            target.truncate(mark);
+            if last {
+                target.extend_from_slice(input);
+            }
+            continue;
+        }
+        *applied.get_mut(count).ok_or(())? = (*stage, input.len());
+        count += 1;
+        if !last {
             std::mem::swap(&mut prev, &mut next);
+            have_prev = true;
         }
     }
     if stages.is_empty() {
         out.extend_from_slice(data);
+    }
+    let header_size = FIXED_HEADER_SIZE + STAGE_SIZE * count;
+    if header_size < planned_header_size {
+        out.copy_within(start + planned_header_size.., start + header_size);
+        out.truncate(out.len() - (planned_header_size - header_size));
     }
     let payload_size = out.len() - start - header_size;
     if payload_size > data.len() {
@@ -184,19 +208,18 @@ fn write_block(
     }
     let header = &mut out[start..start + header_size];
     header[16] = FORMAT_VERSION;
-    header[17] = stages.len() as u8;
+    header[17] = count as u8;
     let value_width = u32::try_from(value_width).unwrap_or(u32::MAX);
     header[20..24].copy_from_slice(&value_width.to_le_bytes());
     header[24..28].copy_from_slice(&(payload_size as u32).to_le_bytes());
     header[28..32].copy_from_slice(&(data.len() as u32).to_le_bytes());
-    for ((stage, size), desc) in stages
+    for ((stage, size), desc) in applied[..count]
         .iter()
-        .zip(sizes)
         .zip(header[FIXED_HEADER_SIZE..].chunks_exact_mut(STAGE_SIZE))
     {
         desc[0] = stage.method;
         desc[1] = stage.arg;
-        desc[2..6].copy_from_slice(&(size as u32).to_le_bytes());
+        desc[2..6].copy_from_slice(&(*size as u32).to_le_bytes());
     }
     let checksum = xxh3_128(&out[start + CHECKSUM_SIZE..]);
     out[start..start + CHECKSUM_SIZE].copy_from_slice(&checksum.to_le_bytes());

@@ -73,6 +73,11 @@ impl Stage {
         }
     }
 
+    /// Whether this is a general-purpose compressor (NONE, LZ4, ZSTD).
+    pub(crate) fn is_general_purpose(&self) -> bool {
+        matches!(self.method, method::NONE | method::LZ4 | method::ZSTD)
+    }
+
     /// Appends the encoding of `input` to `out`; `Err` only if a compression library fails.
     pub(crate) fn encode(&self, input: &[u8], out: &mut Vec<u8>) -> std::result::Result<(), ()> {
         let width = self.arg as usize;

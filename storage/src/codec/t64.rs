@@ -185,9 +185,9 @@ mod tests {
         }
         let orig = a;
         transpose64(&mut a);
-        for r in 0..64 {
-            for p in 0..64 {
-                assert_eq!((a[p] >> r) & 1, (orig[r] >> p) & 1);
+        for (r, row) in orig.iter().enumerate() {
+            for (p, plane) in a.iter().enumerate() {
+                assert_eq!((plane >> r) & 1, (row >> p) & 1);
             }
         }
         transpose64(&mut a);

@@ -1,0 +1,22 @@
+//! The `granary` binary: parses the command line, sets up logging and runs the server.
+//! Everything else lives in the `granary_server` library so tests can reuse it.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use granary_server::{logging, Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = logging::init(cli.log_level) {
+        eprintln!("granary: error: cannot set up logging: {e}");
+        return ExitCode::FAILURE;
+    }
+    match granary_server::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("granary: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The HTTP interface through a real socket, served in-process by `granary_server::serve`.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use granary_server::{serve, ServerState};
+use support::{connect, parse_response, read_response, request};
+use tokio::sync::oneshot;
+
+const NOT_IMPLEMENTED_BODY: &str =
+    "Code: 48. DB::Exception: SQL queries are not supported yet by this build. (NOT_IMPLEMENTED)\n";
+
+/// A server running on its own runtime thread; `stop` asks for a graceful shutdown.
+struct TestServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    fn start() -> TestServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let state = Arc::new(ServerState::new(std::env::temp_dir()));
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(serve(listener, state, async {
+                let _ = stopped.await;
+            }));
+        });
+        TestServer {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    fn join(&mut self) {
+        self.stop();
+        if let Some(thread) = self.thread.take() {
+            thread.join().expect("server thread panicked");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[test]
+fn health_checks_answer_ok() {
+    let mut server = TestServer::start();
+    for target in ["/", "/ping", "/replicas_status"] {
+        let response = request(server.addr, "GET", target, b"");
+        assert_eq!(response.status, 200, "GET {target}");
+        assert_eq!(response.text(), "Ok.\n", "GET {target}");
+    }
+    let head = request(server.addr, "HEAD", "/", b"");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty(), "HEAD must have no body");
+    server.join();
+}
+
+#[test]
+fn queries_are_not_implemented_yet() {
+    let mut server = TestServer::start();
+    for (method, target, body) in [
+        ("GET", "/?query=SELECT%201", &b""[..]),
+        ("POST", "/", &b"SELECT 1"[..]),
+        (
+            "POST",
+            "/?query=INSERT%20INTO%20t%20FORMAT%20TSV",
+            &b"1\n"[..],
+        ),
+    ] {
+        let response = request(server.addr, method, target, body);
+        assert_eq!(response.status, 501, "{method} {target}");
+        assert_eq!(response.header("X-ClickHouse-Exception-Code"), Some("48"));
+        assert_eq!(response.text(), NOT_IMPLEMENTED_BODY);
+    }
+    server.join();
+}
+
+#[test]
+fn unknown_paths_are_not_found() {
+    let mut server = TestServer::start();
+    let response = request(server.addr, "GET", "/no/such/thing", b"");
+    assert_eq!(response.status, 404);
+    assert!(response
+        .text()
+        .starts_with("There is no handle /no/such/thing\n"));
+    assert_eq!(request(server.addr, "PUT", "/", b"").status, 404);
+    server.join();
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let mut server = TestServer::start();
+    let mut stream = connect(server.addr);
+    let ping = "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n";
+    let last = "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    stream
+        .write_all(format!("{ping}{ping}{last}").as_bytes())
+        .expect("send");
+    let response = read_response(&mut stream);
+    assert_eq!(response.status, 200);
+    // Three pipelined responses arrived on the one connection.
+    assert_eq!(response.text().matches("HTTP/1.1 200 OK").count(), 2);
+    server.join();
+}
+
+/// One try at catching a request in flight: sends half a request, waits `settle` so the
+/// server has read it, asks for shutdown, checks the server is still running, then
+/// finishes the request. `None` when the server had not read the half request in time
+/// (so it saw an idle connection and rightly closed it).
+fn shutdown_with_request_in_flight(settle: Duration) -> Option<(bool, Vec<u8>)> {
+    let mut server = TestServer::start();
+    let idle = connect(server.addr);
+    let mut busy = connect(server.addr);
+    busy.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n")
+        .expect("send half a request");
+    std::thread::sleep(settle);
+    server.stop();
+    std::thread::sleep(Duration::from_millis(300));
+    let still_running = !server.is_finished();
+    let mut raw = Vec::new();
+    let answered = busy.write_all(b"\r\n").is_ok() && busy.read_to_end(&mut raw).is_ok();
+    server.join();
+    drop(idle); // An idle connection does not hold up the shutdown.
+    (answered && !raw.is_empty()).then_some((still_running, raw))
+}
+
+#[test]
+fn graceful_shutdown_finishes_the_request_in_flight() {
+    // Under heavy load the server may need longer to read the half request: retry with
+    // more patience rather than fail spuriously.
+    for settle_ms in [200, 1_000, 5_000] {
+        let Some((still_running, raw)) =
+            shutdown_with_request_in_flight(Duration::from_millis(settle_ms))
+        else {
+            continue;
+        };
+        assert!(
+            still_running,
+            "the server must wait for the request in flight"
+        );
+        let response = parse_response(&raw);
+        assert_eq!(response.status, 200);
+        assert_eq!(response.text(), "Ok.\n");
+        return;
+    }
+    panic!("the request in flight was never answered");
+}
