@@ -57,6 +57,10 @@ pub struct ServerArgs {
     /// Created if missing.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
+
+    /// Threads that merge parts in the background (ClickHouse's background pool).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub background_merge_threads: u16,
 }
 
 /// Log verbosity, from quietest to loudest.

@@ -24,6 +24,10 @@ pub enum ServerError {
         source: io::Error,
     },
 
+    /// The storage engine could not open the data directory.
+    #[error("cannot open the storage engine: {0}")]
+    Storage(String),
+
     /// Another process already listens on the address.
     #[error(
         "cannot listen on {addr}: the address is already in use \

@@ -7,6 +7,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use granary_storage::StorageEngine;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
@@ -30,17 +32,26 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(100);
 
 /// What every request handler can reach: shared, read-only server state.
-#[derive(Debug)]
 pub struct ServerState {
     /// The data directory (exists; absolute when it could be resolved).
     pub data_dir: PathBuf,
-    // STORAGE: the `granary_storage` engine handle goes here once `run` opens it.
+    /// The storage engine over `data_dir`.
+    pub engine: Arc<StorageEngine>,
+}
+
+impl std::fmt::Debug for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerState")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerState {
-    /// State for a server whose data lives in `data_dir` (which must exist).
-    pub fn new(data_dir: PathBuf) -> ServerState {
-        ServerState { data_dir }
+    /// State for a server whose data lives in `data_dir` (which must exist), served by
+    /// `engine`.
+    pub fn new(data_dir: PathBuf, engine: Arc<StorageEngine>) -> ServerState {
+        ServerState { data_dir, engine }
     }
 }
 
@@ -51,12 +62,19 @@ pub async fn run(args: ServerArgs) -> Result<(), ServerError> {
     let data_dir = prepare_data_dir(&args.data_dir)?;
     info!("data directory: {}", data_dir.display());
 
-    // ── STORAGE ENGINE ────────────────────────────────────────────────────────────────
-    // Open `granary_storage` on `data_dir` here (load the catalog and active parts,
-    // start the background merge pool) and put the handle into `ServerState`. Nothing
-    // is opened yet: the engine is still being written.
-    // ──────────────────────────────────────────────────────────────────────────────────
-    let state = Arc::new(ServerState::new(data_dir));
+    // Load the catalog and every active part (cleaning up what a crash left behind), then
+    // keep parts few with the background merge pool.
+    let open_dir = data_dir.clone();
+    let engine = tokio::task::spawn_blocking(move || StorageEngine::open(&open_dir))
+        .await
+        .map_err(|e| {
+            ServerError::Storage(format!("the storage engine panicked while opening: {e}"))
+        })?
+        .map_err(|e| ServerError::Storage(e.to_string()))?;
+    let tables = engine.all_tables().len();
+    info!("storage engine open: {tables} tables");
+    let mut merges = engine.start_background_merges(usize::from(args.background_merge_threads));
+    let state = Arc::new(ServerState::new(data_dir, engine));
 
     let listener = bind(&args.listen).await?;
     let local = listener
@@ -70,6 +88,9 @@ pub async fn run(args: ServerArgs) -> Result<(), ServerError> {
         env!("CARGO_PKG_VERSION")
     );
     serve(listener, state, shutdown).await;
+    tokio::task::spawn_blocking(move || merges.stop())
+        .await
+        .ok();
     info!("Granary stopped");
     Ok(())
 }

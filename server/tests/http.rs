@@ -19,6 +19,8 @@ struct TestServer {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Holds the engine's data directory for the server's lifetime.
+    _dir: tempfile::TempDir,
 }
 
 impl TestServer {
@@ -33,7 +35,9 @@ impl TestServer {
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let (stop, stopped) = oneshot::channel::<()>();
-        let state = Arc::new(ServerState::new(std::env::temp_dir()));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let engine = granary_storage::StorageEngine::open(dir.path()).expect("open engine");
+        let state = Arc::new(ServerState::new(dir.path().to_path_buf(), engine));
         let thread = std::thread::spawn(move || {
             runtime.block_on(serve(listener, state, async {
                 let _ = stopped.await;
@@ -43,6 +47,7 @@ impl TestServer {
             addr,
             stop: Some(stop),
             thread: Some(thread),
+            _dir: dir,
         }
     }
 
