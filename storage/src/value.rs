@@ -127,6 +127,39 @@ impl Value {
     }
 }
 
+/// Min/max through Arrow's aggregate kernels for the common types; `None` when the type has
+/// no fast path (the caller then compares [`Value`]s row by row).
+fn typed_min_max(array: &dyn Array) -> Option<Option<(Value, Value)>> {
+    use arrow::compute::{max, max_binary, min, min_binary};
+    macro_rules! prim {
+        ($t:ty, $wrap:expr) => {{
+            let a = array.as_primitive::<$t>();
+            Some(min(a).zip(max(a)).map(|(lo, hi)| ($wrap(lo), $wrap(hi))))
+        }};
+    }
+    match array.data_type() {
+        ArrowType::UInt8 => prim!(adt::UInt8Type, |v| Value::UInt(v as u64)),
+        ArrowType::UInt16 => prim!(adt::UInt16Type, |v| Value::UInt(v as u64)),
+        ArrowType::UInt32 => prim!(adt::UInt32Type, |v| Value::UInt(v as u64)),
+        ArrowType::UInt64 => prim!(adt::UInt64Type, Value::UInt),
+        ArrowType::Int8 => prim!(adt::Int8Type, |v| Value::Int(v as i64)),
+        ArrowType::Int16 => prim!(adt::Int16Type, |v| Value::Int(v as i64)),
+        ArrowType::Int32 => prim!(adt::Int32Type, |v| Value::Int(v as i64)),
+        ArrowType::Int64 => prim!(adt::Int64Type, Value::Int),
+        ArrowType::Decimal128(..) => prim!(adt::Decimal128Type, Value::Decimal),
+        ArrowType::Binary => {
+            let a = array.as_binary::<i32>();
+            Some(
+                min_binary(a)
+                    .zip(max_binary(a))
+                    .map(|(lo, hi)| (Value::Bytes(lo.to_vec()), Value::Bytes(hi.to_vec()))),
+            )
+        }
+        // Floats go row by row: NaN must sort last, as in `total_cmp`.
+        _ => None,
+    }
+}
+
 fn float_cmp(a: f64, b: f64) -> Ordering {
     match (a.is_nan(), b.is_nan()) {
         (true, true) => Ordering::Equal,
@@ -152,6 +185,9 @@ pub fn min_max(array: &ArrayRef) -> Result<(Option<(Value, Value)>, bool)> {
     if let ArrowType::Dictionary(..) = array.data_type() {
         let dict = array.as_any_dictionary();
         return Ok((min_max(dict.values())?.0, has_null));
+    }
+    if let Some(mm) = typed_min_max(array.as_ref()) {
+        return Ok((mm, has_null));
     }
     for row in 0..array.len() {
         if array.is_null(row) {
