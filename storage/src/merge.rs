@@ -13,8 +13,8 @@ pub mod sorted_stream;
 
 pub use merger::{merge_parts, merge_parts_with, MergeOptions};
 pub use mode::{
-    apply_mode_to_sorted, apply_mode_to_sorted_with, merging_mode, MergeContext, MergingMode,
-    RunCombiner, SortedChunk,
+    apply_mode_to_sorted, apply_mode_to_sorted_with, merging_mode, merging_mode_for, MergeContext,
+    MergingMode, RunCombiner, SortedChunk,
 };
 pub use selector::{select_merge, select_merge_excluding, MergeCandidate};
 pub use sorted_stream::{MergedBlock, MergingSortedStream};

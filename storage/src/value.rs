@@ -22,8 +22,9 @@ pub enum Value {
     UInt(u64),
     /// Any signed integer, `Date32`, `DateTime64`.
     Int(i64),
-    /// `Float32` or `Float64`.
-    Float(f64),
+    /// `Float32` or `Float64` (non-finite values are stored in JSON as `"nan"`, `"inf"`,
+    /// `"-inf"`, since JSON numbers cannot hold them).
+    Float(#[serde(with = "float_repr")] f64),
     /// A decimal's unscaled value (Decimal32..Decimal128).
     Decimal(i128),
     /// `String`, `FixedString`, `UUID` bytes.
@@ -73,7 +74,14 @@ impl Value {
             }
             ArrowType::Dictionary(..) => {
                 let dict = array.as_any_dictionary();
-                let key = dict.normalized_keys()[row];
+                let key = match Value::from_array(dict.keys(), row)? {
+                    Value::Int(k) => usize::try_from(k).ok()?,
+                    Value::UInt(k) => usize::try_from(k).ok()?,
+                    _ => return None,
+                };
+                if key >= dict.values().len() {
+                    return None;
+                }
                 return Value::from_array(dict.values().as_ref(), key);
             }
             _ => return None,
@@ -160,6 +168,43 @@ fn typed_min_max(array: &dyn Array) -> Option<Option<(Value, Value)>> {
     }
 }
 
+/// Serde for floats that keeps NaN and infinities (plain JSON turns them into `null`).
+mod float_repr {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Num(f64),
+        Text(String),
+    }
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        let r = if v.is_finite() {
+            Repr::Num(*v)
+        } else if v.is_nan() {
+            Repr::Text("nan".into())
+        } else if *v > 0.0 {
+            Repr::Text("inf".into())
+        } else {
+            Repr::Text("-inf".into())
+        };
+        r.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Num(v) => Ok(v),
+            Repr::Text(t) => match t.as_str() {
+                "nan" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                other => Err(serde::de::Error::custom(format!("bad float {other:?}"))),
+            },
+        }
+    }
+}
+
 fn float_cmp(a: f64, b: f64) -> Ordering {
     match (a.is_nan(), b.is_nan()) {
         (true, true) => Ordering::Equal,
@@ -237,6 +282,18 @@ mod tests {
                 Value::Bytes(b"zoo".to_vec())
             ))
         );
+    }
+
+    #[test]
+    fn non_finite_floats_survive_json() {
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.5, 1e300] {
+            let j = serde_json::to_string(&Value::Float(v)).unwrap();
+            let back: Value = serde_json::from_str(&j).unwrap();
+            match back {
+                Value::Float(b) => assert!(b == v || (b.is_nan() && v.is_nan()), "{j}"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -487,7 +487,7 @@ proptest! {
     fn merges_match_the_model(
         kind in prop::sample::select(KINDS.to_vec()),
         granularity in 3usize..=8,
-        ops in prop::collection::vec(op(), 1..16),
+        ops in prop::collection::vec(op(), 1..24),
     ) {
         run(kind, granularity, ops)?;
     }

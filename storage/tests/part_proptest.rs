@@ -66,7 +66,14 @@ fn random_array(t: &DataType, n: usize, rng: &mut StdRng) -> ArrayRef {
         DataType::Nullable(inner) => {
             let values = random_array(inner, n, rng);
             let nulls = arrow::buffer::NullBuffer::from_iter((0..n).map(|_| rng.gen_bool(0.7)));
-            make_array(values.to_data().into_builder().nulls(Some(nulls)).build().unwrap())
+            make_array(
+                values
+                    .to_data()
+                    .into_builder()
+                    .nulls(Some(nulls))
+                    .build()
+                    .unwrap(),
+            )
         }
         DataType::LowCardinality(inner) => {
             let pool: Vec<String> = (0..rng.gen_range(1..20)).map(|i| format!("v{i}")).collect();
@@ -86,24 +93,43 @@ fn random_array(t: &DataType, n: usize, rng: &mut StdRng) -> ArrayRef {
             let sizes: Vec<usize> = (0..n).map(|_| rng.gen_range(0..4)).collect();
             let total: usize = sizes.iter().sum();
             let values = random_array(inner, total, rng);
-            let ArrowType::List(field) = arrow else { unreachable!() };
-            Arc::new(ListArray::new(field, arrow::buffer::OffsetBuffer::from_lengths(sizes), values, None))
+            let ArrowType::List(field) = arrow else {
+                unreachable!()
+            };
+            Arc::new(ListArray::new(
+                field,
+                arrow::buffer::OffsetBuffer::from_lengths(sizes),
+                values,
+                None,
+            ))
         }
         DataType::Map(k, v) => {
             let sizes: Vec<usize> = (0..n).map(|_| rng.gen_range(0..3)).collect();
             let total: usize = sizes.iter().sum();
             let keys = random_array(k, total, rng);
             let values = random_array(v, total, rng);
-            let ArrowType::Map(entries, sorted) = arrow else { unreachable!() };
-            let ArrowType::Struct(fields) = entries.data_type().clone() else { unreachable!() };
+            let ArrowType::Map(entries, sorted) = arrow else {
+                unreachable!()
+            };
+            let ArrowType::Struct(fields) = entries.data_type().clone() else {
+                unreachable!()
+            };
             let s = StructArray::new(fields, vec![keys, values], None);
-            Arc::new(MapArray::new(entries, arrow::buffer::OffsetBuffer::from_lengths(sizes), s, None, sorted))
+            Arc::new(MapArray::new(
+                entries,
+                arrow::buffer::OffsetBuffer::from_lengths(sizes),
+                s,
+                None,
+                sorted,
+            ))
         }
         DataType::String => Arc::new(BinaryArray::from_iter_values((0..n).map(|_| {
             let len = rng.gen_range(0..12);
             (0..len).map(|_| rng.gen::<u8>()).collect::<Vec<u8>>()
         }))),
-        DataType::Bool => Arc::new(BooleanArray::from_iter((0..n).map(|_| Some(rng.gen_bool(0.5))))),
+        DataType::Bool => Arc::new(BooleanArray::from_iter(
+            (0..n).map(|_| Some(rng.gen_bool(0.5))),
+        )),
         DataType::Decimal { precision, .. } => {
             let max = 10i128.pow(*precision as u32) - 1;
             let v = Decimal128Array::from_iter_values((0..n).map(|_| rng.gen_range(-max..=max)));
@@ -115,7 +141,7 @@ fn random_array(t: &DataType, n: usize, rng: &mut StdRng) -> ArrayRef {
             let bytes: Vec<u8> = (0..n * w).map(|_| rng.gen()).collect();
             let data = ArrayData::builder(arrow)
                 .len(n)
-                .add_buffer(arrow::buffer::Buffer::from_vec(bytes))
+                .add_buffer(arrow::buffer::Buffer::from_slice_ref(&bytes))
                 .build()
                 .unwrap();
             make_array(data)

@@ -232,3 +232,52 @@ fn a_flipped_byte_is_reported_with_table_part_and_file() {
         "{msg}"
     );
 }
+
+#[test]
+fn granules_of_empty_arrays_and_all_null_low_cardinality() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TableSchema::new(
+        vec![
+            ColumnDef::new("k", DataType::UInt32),
+            ColumnDef::new("a", DataType::parse("Array(Int64)").unwrap()),
+            ColumnDef::new("m", DataType::parse("Map(String, String)").unwrap()),
+            ColumnDef::new(
+                "lc",
+                DataType::parse("LowCardinality(Nullable(String))").unwrap(),
+            ),
+        ],
+        &["k"],
+    )
+    .unwrap();
+    s.settings.index_granularity = 4;
+    let n = 10;
+    let mut lb = ListBuilder::new(Int64Builder::new());
+    let mut mb = MapBuilder::new(None, BinaryBuilder::new(), BinaryBuilder::new());
+    for _ in 0..n {
+        lb.append(true);
+        mb.append(true).unwrap();
+    }
+    let lc: DictionaryArray<Int32Type> = (0..n).map(|_| None::<&str>).collect();
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(UInt32Array::from_iter_values(0..n as u32)),
+        Arc::new(lb.finish()),
+        Arc::new(mb.finish()),
+        as_binary_dict(Arc::new(lc)),
+    ];
+    let b = RecordBatch::try_new(s.arrow_schema(), cols).unwrap();
+    // Written in two pieces so the writer's own concat sees an empty dictionary too.
+    let part = write_part(dir.path(), &s, &[b.slice(0, 3), b.slice(3, 7)]);
+    let got = part
+        .read(&["a", "m", "lc"], &[MarkRange { begin: 1, end: 3 }])
+        .unwrap();
+    assert_eq!(got.num_rows(), 6);
+    assert_eq!(got.column(2).null_count(), 6);
+    assert!(
+        got.column(0)
+            .as_any()
+            .downcast_ref::<ListArray>()
+            .unwrap()
+            .value_length(0)
+            == 0
+    );
+}

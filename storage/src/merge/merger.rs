@@ -112,14 +112,11 @@ pub fn merge_parts_with(
             );
         }
         match e {
-            StorageError::Aborted(_) => tracing::info!("merge into {name} cancelled"),
-            _ => tracing::warn!("merge into {name} failed: {e}"),
+            StorageError::Aborted(_) => tracing::debug!("merge into {name} cancelled"),
+            _ => tracing::debug!("merge into {name} failed: {e}"),
         }
     }
-    result.map_err(|e| match e {
-        e @ StorageError::Aborted(_) => e,
-        e => e.context(format!("merging parts into {name}")),
-    })
+    result
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -24,7 +24,7 @@ pub mod summing;
 
 use arrow::array::{Array, ArrayRef, UInt32Array};
 use arrow::compute::{concat_batches, interleave, take};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use arrow::row::{RowConverter, Rows, SortField};
 
@@ -143,27 +143,37 @@ impl RunCombiner for PassThrough {
     }
 }
 
-/// The merging mode of `schema`'s engine.
+/// The merging mode of `schema`'s engine, for rows with the table's stored columns.
 ///
 /// `AggregatingMergeTree` answers [`StorageError::NotImplemented`] for now.
 pub fn merging_mode(schema: &TableSchema) -> Result<Box<dyn MergingMode>> {
+    merging_mode_for(schema, &schema.arrow_schema())
+}
+
+/// The merging mode of `schema`'s engine for rows with the columns of `columns` (any subset
+/// of the stored columns, in any order, that holds the sort key and every column the engine
+/// reads: the version, the sign or the columns to sum).
+pub fn merging_mode_for(schema: &TableSchema, columns: &Schema) -> Result<Box<dyn MergingMode>> {
     let position = |name: &str| -> Result<usize> {
-        schema
-            .stored_columns()
-            .position(|c| c.name == name)
-            .ok_or_else(|| {
-                StorageError::NoSuchColumn(format!(
-                    "Column {name} used by {} is not a stored column",
-                    schema.engine.to_sql()
-                ))
-            })
+        columns.index_of(name).map_err(|_| {
+            StorageError::NoSuchColumn(format!(
+                "Column {name} used by {} is missing from the rows to merge",
+                schema.engine.to_sql()
+            ))
+        })
     };
     Ok(match &schema.engine {
         TableEngine::MergeTree => Box::new(OrdinaryMode),
         TableEngine::ReplacingMergeTree { version } => Box::new(replacing::ReplacingMode {
             version: version.as_deref().map(position).transpose()?,
         }),
-        TableEngine::SummingMergeTree { .. } => Box::new(summing::SummingMode::new(schema)?),
+        TableEngine::SummingMergeTree { .. } => {
+            let sum_columns = summing::SummingMode::columns_to_sum(schema)
+                .iter()
+                .map(|c| position(c))
+                .collect::<Result<Vec<_>>>()?;
+            Box::new(summing::SummingMode { sum_columns })
+        }
         TableEngine::CollapsingMergeTree { sign } => Box::new(collapsing::CollapsingMode {
             sign: position(sign)?,
         }),
@@ -182,13 +192,14 @@ pub fn apply_mode_to_sorted(schema: &TableSchema, batch: &RecordBatch) -> Result
 }
 
 /// [`apply_mode_to_sorted`] with an explicit context; `SELECT ... FINAL` passes
-/// [`MergeContext::select_final`].
+/// [`MergeContext::select_final`]. The batch may hold any subset of the stored columns that
+/// includes the sort key and the columns the engine reads (see [`merging_mode_for`]).
 pub fn apply_mode_to_sorted_with(
     schema: &TableSchema,
     batch: &RecordBatch,
     ctx: &MergeContext,
 ) -> Result<RecordBatch> {
-    let mode = merging_mode(schema)?;
+    let mode = merging_mode_for(schema, &batch.schema())?;
     if mode.keeps_all_rows() || batch.num_rows() == 0 {
         return Ok(batch.clone());
     }

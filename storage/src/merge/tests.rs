@@ -417,11 +417,54 @@ fn aggregating_is_not_implemented_yet() {
     assert_eq!(merging_mode(&s).unwrap_err().code(), 48);
 }
 
-/// Part reader bug (part/decode.rs, not the merge): a read whose granules hold only empty
-/// arrays builds an Int64 buffer from an empty `Vec<u8>` (dangling pointer, alignment 1) and
-/// fails with "Misaligned buffers". Un-ignore once the reader is fixed.
 #[test]
-#[ignore]
+fn apply_mode_to_sorted_accepts_projected_columns() {
+    let s = schema(
+        TableEngine::ReplacingMergeTree {
+            version: Some("f".into()),
+        },
+        &["k"],
+        2,
+    );
+    let b = batch(&s, &[1, 1, 2, 3, 3], &[1, 2, 3, 4, 5], 1);
+    let full = apply_mode_to_sorted(&s, &b).unwrap();
+    let projected = b.project(&[11, 0, 10]).unwrap(); // f, k, s
+    let got = apply_mode_to_sorted(&s, &projected).unwrap();
+    assert_eq!(texts(&got), texts(&full.project(&[11, 0, 10]).unwrap()));
+    let without_version = b.project(&[0, 10]).unwrap();
+    let err = apply_mode_to_sorted(&s, &without_version).unwrap_err();
+    assert_eq!(err.code(), 16, "{err}");
+}
+
+/// Gathering only NULL rows of LowCardinality(Nullable) columns from two parts gives a
+/// dictionary with no values; the merge must still write it.
+#[test]
+fn all_null_low_cardinality_block_from_different_dictionaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = schema(TableEngine::MergeTree, &["k"], 2);
+    let with_lcn = |b: RecordBatch, v: &str| {
+        let mut cols = b.columns().to_vec();
+        cols[14] = dict([None, Some(v.to_string())].into_iter());
+        RecordBatch::try_new(b.schema(), cols).unwrap()
+    };
+    let a = with_lcn(batch(&s, &[1, 2], &[1, 2], 1), "a");
+    let b = with_lcn(batch(&s, &[1, 2], &[3, 4], 2), "b");
+    let parts = vec![
+        write_part(dir.path(), &s, &a, 1),
+        write_part(dir.path(), &s, &b, 2),
+    ];
+    let opts = MergeOptions {
+        block_rows: 2,
+        granules_per_read: Some(1),
+    };
+    let got = texts(&merge(dir.path(), &s, &parts, &opts));
+    let lcn: Vec<&str> = got.iter().map(|r| r[14].as_str()).collect();
+    assert_eq!(lcn, vec!["NULL", "NULL", "61", "62"]); // hex of "a", "b"
+}
+
+/// A read whose granules hold only empty arrays must not build a misaligned buffer from an
+/// empty `Vec<u8>` (a regression test of the part reader).
+#[test]
 fn reader_handles_granules_of_empty_arrays() {
     let dir = tempfile::tempdir().unwrap();
     let s = schema(TableEngine::MergeTree, &["k"], 2);

@@ -231,6 +231,17 @@ pub fn decode(
     Ok(())
 }
 
+/// A buffer over `bytes` that Arrow accepts for values of `align`-byte alignment: an empty
+/// `Vec` (whose pointer is dangling) or an under-aligned allocation is copied into an
+/// aligned buffer; otherwise the allocation is reused.
+fn aligned_buffer(bytes: Vec<u8>, align: usize) -> Buffer {
+    if bytes.is_empty() || (bytes.as_ptr() as usize) % align.max(1) != 0 {
+        Buffer::from_slice_ref(&bytes)
+    } else {
+        Buffer::from_vec(bytes)
+    }
+}
+
 fn nulls_of(map: &[u8]) -> Option<NullBuffer> {
     let nb = NullBuffer::from_iter(map.iter().map(|b| *b == 0));
     (nb.null_count() > 0).then_some(nb)
@@ -280,15 +291,18 @@ pub fn finish(node: &Node, acc: Acc, t: &DataType, dicts: &[ArrayRef]) -> Result
                 }
                 (_, ArrowType::FixedSizeBinary(n)) => Arc::new(FixedSizeBinaryArray::try_new(
                     n,
-                    Buffer::from_vec(bytes),
+                    aligned_buffer(bytes, 1),
                     None,
                 )?),
-                (_, at) => make_array(
-                    ArrayData::builder(at)
-                        .len(len)
-                        .add_buffer(Buffer::from_vec(bytes))
-                        .build()?,
-                ),
+                (_, at) => {
+                    let align = at.primitive_width().unwrap_or(1).min(16);
+                    make_array(
+                        ArrayData::builder(at)
+                            .len(len)
+                            .add_buffer(aligned_buffer(bytes, align))
+                            .build()?,
+                    )
+                }
             }
         }
         (Node::Bool { .. }, Acc::Bool(bytes)) => Arc::new(arrow::array::BooleanArray::from_iter(
@@ -296,7 +310,7 @@ pub fn finish(node: &Node, acc: Acc, t: &DataType, dicts: &[ArrayRef]) -> Result
         )),
         (Node::Str { .. }, Acc::Str(offsets, data)) => Arc::new(BinaryArray::try_new(
             OffsetBuffer::new(ScalarBuffer::from(offsets)),
-            Buffer::from_vec(data),
+            aligned_buffer(data, 1),
             None,
         )?),
         (Node::LowCard { dict, .. }, Acc::LowCard(keys, nulls)) => {
@@ -380,7 +394,7 @@ pub fn decode_dict_values(bytes: &[u8], value_width: usize) -> Result<ArrayRef> 
         let data = rest.get(n * 4..n * 4 + total).ok_or_else(err)?;
         Ok(Arc::new(BinaryArray::try_new(
             OffsetBuffer::new(ScalarBuffer::from(offsets)),
-            Buffer::from_vec(data.to_vec()),
+            Buffer::from_slice_ref(data),
             None,
         )?))
     } else {
@@ -389,7 +403,7 @@ pub fn decode_dict_values(bytes: &[u8], value_width: usize) -> Result<ArrayRef> 
             .ok_or_else(err)?;
         Ok(Arc::new(FixedSizeBinaryArray::try_new(
             value_width as i32,
-            Buffer::from_vec(data.to_vec()),
+            Buffer::from_slice_ref(data),
             None,
         )?))
     }

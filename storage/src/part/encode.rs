@@ -173,9 +173,15 @@ pub fn encode(
                 if !handled {
                     return Err(mismatch(node, array));
                 }
-                for k in d.normalized_keys() {
-                    // Keys of NULL slots may be anything; clamp to a valid id.
-                    keys.push(remap.get(k).copied().unwrap_or(0));
+                if remap.is_empty() {
+                    // An empty dictionary: every row is NULL (Arrow's normalized_keys
+                    // would panic here).
+                    keys.resize(array.len(), 0);
+                } else {
+                    for k in d.normalized_keys() {
+                        // Keys of NULL slots may be anything; clamp to a valid id.
+                        keys.push(remap.get(k).copied().unwrap_or(0));
+                    }
                 }
             } else {
                 let handled = for_each_bytes(array, |_, v| {

@@ -30,34 +30,49 @@ pub struct SummingMode {
 }
 
 impl SummingMode {
-    /// The mode for `schema`, whose engine must be `SummingMergeTree`.
+    /// The mode for rows with `schema`'s stored columns; its engine must be
+    /// `SummingMergeTree`.
     pub fn new(schema: &TableSchema) -> Result<SummingMode> {
-        let TableEngine::SummingMergeTree { columns } = &schema.engine else {
+        if !matches!(schema.engine, TableEngine::SummingMergeTree { .. }) {
             return Err(StorageError::Logical(format!(
                 "SummingMode for engine {}",
                 schema.engine.to_sql()
             )));
+        }
+        let wanted = Self::columns_to_sum(schema);
+        let sum_columns = schema
+            .stored_columns()
+            .enumerate()
+            .filter(|(_, c)| wanted.contains(&c.name))
+            .map(|(i, _)| i)
+            .collect();
+        Ok(SummingMode { sum_columns })
+    }
+
+    /// Names of the columns `schema`'s `SummingMergeTree` sums: the listed ones, or every
+    /// plain numeric column; never a sort-key or partition-key column.
+    pub fn columns_to_sum(schema: &TableSchema) -> Vec<String> {
+        let listed: &[String] = match &schema.engine {
+            TableEngine::SummingMergeTree { columns } => columns,
+            _ => return Vec::new(),
         };
         let partition_columns = schema
             .partition_by
             .as_ref()
             .map(|p| p.columns())
             .unwrap_or_default();
-        let mut sum_columns = Vec::new();
-        for (i, c) in schema.stored_columns().enumerate() {
-            if schema.order_by.contains(&c.name) || partition_columns.contains(&c.name) {
-                continue;
-            }
-            let wanted = if columns.is_empty() {
-                is_summable_by_default(&c.data_type)
-            } else {
-                columns.contains(&c.name)
-            };
-            if wanted {
-                sum_columns.push(i);
-            }
-        }
-        Ok(SummingMode { sum_columns })
+        schema
+            .stored_columns()
+            .filter(|c| !schema.order_by.contains(&c.name) && !partition_columns.contains(&c.name))
+            .filter(|c| {
+                if listed.is_empty() {
+                    is_summable_by_default(&c.data_type)
+                } else {
+                    listed.contains(&c.name)
+                }
+            })
+            .map(|c| c.name.clone())
+            .collect()
     }
 }
 
