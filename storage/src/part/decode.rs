@@ -235,7 +235,7 @@ pub fn decode(
 /// `Vec` (whose pointer is dangling) or an under-aligned allocation is copied into an
 /// aligned buffer; otherwise the allocation is reused.
 fn aligned_buffer(bytes: Vec<u8>, align: usize) -> Buffer {
-    if bytes.is_empty() || (bytes.as_ptr() as usize) % align.max(1) != 0 {
+    if bytes.is_empty() || !(bytes.as_ptr() as usize).is_multiple_of(align.max(1)) {
         Buffer::from_slice_ref(&bytes)
     } else {
         Buffer::from_vec(bytes)
