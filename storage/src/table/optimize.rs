@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::MergeTreeTable;
 use crate::error::{Result, StorageError};
 use crate::merge::merger::merge_parts;
-use crate::merge::selector::{select_merge, MergeCandidate};
+use crate::merge::selector::{select_merge_excluding, MergeCandidate};
 use crate::part::{DataPart, PartInfo};
 use crate::schema::TableEngine;
 
@@ -92,27 +92,25 @@ impl MergeTreeTable {
             let reserved = self.reserved_names();
             for pid in snap.partition_ids() {
                 let parts = snap.partition_parts(&pid);
-                // Runs of adjacent parts none of which is being merged.
-                for run in parts.split(|p| reserved.contains(&p.info.name())) {
-                    if run.len() < 2 {
-                        continue;
-                    }
-                    let cands: Vec<MergeCandidate> = run
-                        .iter()
-                        .map(|p| MergeCandidate {
-                            name: p.info.name(),
-                            bytes: p.bytes_on_disk,
-                            rows: p.rows(),
-                            level: p.info.level,
-                            age_secs: now.saturating_sub(p.meta.created_at),
-                        })
-                        .collect();
-                    if let Some(r) = select_merge(&cands, &self.schema().settings) {
-                        choice = Some(run[r].to_vec());
-                        break;
-                    }
+                if parts.len() < 2 {
+                    continue;
                 }
-                if choice.is_some() {
+                let cands: Vec<MergeCandidate> = parts
+                    .iter()
+                    .map(|p| MergeCandidate {
+                        name: p.info.name(),
+                        bytes: p.bytes_on_disk,
+                        rows: p.rows(),
+                        level: p.info.level,
+                        age_secs: now.saturating_sub(p.meta.created_at),
+                    })
+                    .collect();
+                let busy: Vec<bool> = parts
+                    .iter()
+                    .map(|p| reserved.contains(&p.info.name()))
+                    .collect();
+                if let Some(r) = select_merge_excluding(&cands, &self.schema().settings, &busy) {
+                    choice = Some(parts[r].to_vec());
                     break;
                 }
             }
