@@ -1,1 +1,10 @@
-//! Granary query
+//! Granary's query engine: ClickHouse-dialect SQL parsed, bound with ClickHouse's type
+//! rules, planned into pipelines over MergeTree parts and executed vectorized over Arrow
+//! arrays on every core.
+
+pub mod aggregates;
+pub mod columnar;
+pub mod error;
+pub mod functions;
+
+pub use error::{ErrorCode, QueryError, Result};

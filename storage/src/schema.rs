@@ -173,6 +173,12 @@ impl TableSchema {
             if c.name.is_empty() {
                 return Err(StorageError::BadArguments("Column name is empty".into()));
             }
+            if !c.data_type.is_storable() {
+                return Err(StorageError::BadArguments(format!(
+                    "Column {} has type {}, which cannot be stored in a table",
+                    c.name, c.data_type
+                )));
+            }
             if !seen.insert(c.name.as_str()) {
                 return Err(StorageError::BadArguments(format!(
                     "Column {} already exists",

@@ -86,6 +86,9 @@ pub enum DataType {
     Array(Box<DataType>),
     /// `Map(K, V)`.
     Map(Box<DataType>, Box<DataType>),
+    /// `Nothing`: the type of a bare `NULL` (as `Nullable(Nothing)`) and of empty arrays.
+    /// Never stored in a table.
+    Nothing,
 }
 
 impl DataType {
@@ -123,6 +126,7 @@ impl DataType {
                 ArrowType::Dictionary(Box::new(ArrowType::Int32), Box::new(inner.to_arrow()))
             }
             DataType::Nullable(inner) => inner.to_arrow(),
+            DataType::Nothing => ArrowType::Null,
             // Nested fields are always marked nullable, as Arrow's builders make them; the
             // ClickHouse type says whether NULLs really occur.
             DataType::Array(inner) => {
@@ -209,7 +213,22 @@ impl DataType {
 
     /// Whether a column of this type can be part of a sort or partition key.
     pub fn is_sortable(&self) -> bool {
-        !matches!(self.base(), DataType::Array(_) | DataType::Map(..))
+        !matches!(
+            self.base(),
+            DataType::Array(_) | DataType::Map(..) | DataType::Nothing
+        )
+    }
+
+    /// Whether a column of this type can be stored in a table.
+    pub fn is_storable(&self) -> bool {
+        match self {
+            DataType::Nothing => false,
+            DataType::Nullable(t) | DataType::LowCardinality(t) | DataType::Array(t) => {
+                t.is_storable()
+            }
+            DataType::Map(k, v) => k.is_storable() && v.is_storable(),
+            _ => true,
+        }
     }
 }
 
@@ -253,6 +272,7 @@ impl fmt::Display for DataType {
             DataType::Nullable(t) => write!(f, "Nullable({t})"),
             DataType::Array(t) => write!(f, "Array({t})"),
             DataType::Map(k, v) => write!(f, "Map({k}, {v})"),
+            DataType::Nothing => f.write_str("Nothing"),
         }
     }
 }

@@ -164,6 +164,7 @@ impl<'a> TypeParser<'a> {
             "date" => no_args(DataType::Date)?,
             "date32" => no_args(DataType::Date32)?,
             "uuid" => no_args(DataType::Uuid)?,
+            "nothing" => no_args(DataType::Nothing)?,
             "datetime" | "timestamp" => match args.as_slice() {
                 [] => DataType::DateTime(None),
                 [Arg::Str(tz)] => DataType::DateTime(Some(tz.clone())),

@@ -1,0 +1,165 @@
+//! Aggregate functions: the trait, the per-query accumulators that hold the state of every
+//! group at once (updated a batch at a time with group ids, as DataFusion's
+//! GroupsAccumulator and ClickHouse's `addBatch`), and the registry with combinators.
+//!
+//! Resolution of a call `name(params)(args)`: the registry strips combinator suffixes
+//! (`-If`, `-Distinct`, later `-State`, `-Merge`) from the name, finds the base function's
+//! [`AggregateFunctionFactory`], and wraps the result. NULL handling is ClickHouse's: rows
+//! where an argument is NULL are skipped; with a `Nullable` argument the result is
+//! `Nullable`, NULL for a group that saw no non-NULL row (except for functions such as
+//! `count` and `uniq` that return a number for any input).
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::ArrayRef;
+use granary_storage::types::DataType;
+use granary_storage::value::Value;
+
+use crate::error::Result;
+
+/// An aggregate function resolved for concrete argument types and parameters.
+pub trait AggregateFunction: Send + Sync + Debug {
+    /// The name as written, for column names and messages (e.g. `quantile(0.9)`).
+    fn name(&self) -> String;
+
+    /// The result type.
+    fn return_type(&self) -> DataType;
+
+    /// A new accumulator holding no groups yet.
+    fn create_accumulator(&self) -> Result<Box<dyn Accumulator>>;
+}
+
+/// The state of one aggregate function for many groups.
+pub trait Accumulator: Send + Debug {
+    /// Adds row `i` of `args` to group `group_ids[i]` for every row. `num_groups` is the
+    /// number of groups that exist now (ids are `0..num_groups`): grow the state to it.
+    /// `args` have the argument types the function was resolved for (Arrow carriers of
+    /// the ClickHouse types, see `DataType::to_arrow`).
+    fn update_batch(
+        &mut self,
+        args: &[ArrayRef],
+        group_ids: &[u32],
+        num_groups: usize,
+    ) -> Result<()>;
+
+    /// Merges `other` (an accumulator of the same function) into this one: other's group
+    /// `g` is added into this one's group `mapping[g]`. `num_groups` is this accumulator's
+    /// group count after the merge. Used to combine the partial results of threads.
+    fn merge(
+        &mut self,
+        other: &mut dyn Accumulator,
+        mapping: &[u32],
+        num_groups: usize,
+    ) -> Result<()>;
+
+    /// The final value of each group `0..num_groups`, as an array of the return type.
+    fn finalize(&mut self, num_groups: usize) -> Result<ArrayRef>;
+
+    /// Approximate bytes held, for `max_memory_usage`.
+    fn memory_size(&self) -> usize;
+
+    /// For downcasting in [`Accumulator::merge`].
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+/// Creates an [`AggregateFunction`] for parameters and argument types: one per base
+/// function name (`sum`, `uniq`, `quantile`, ...).
+pub trait AggregateFunctionFactory: Send + Sync {
+    /// Resolves `name(params)(args)`. Errors as ClickHouse (42, 43, ...).
+    fn create(&self, params: &[Value], args: &[DataType]) -> Result<Arc<dyn AggregateFunction>>;
+}
+
+/// Every aggregate function, by base name; combinators are applied on lookup.
+#[derive(Default)]
+pub struct AggregateRegistry {
+    factories: HashMap<String, Arc<dyn AggregateFunctionFactory>>,
+    case_insensitive: HashMap<String, Arc<dyn AggregateFunctionFactory>>,
+}
+
+impl AggregateRegistry {
+    /// Registers a factory under `name` (`case_insensitive` for SQL-standard names such
+    /// as `count`, `sum`, `avg`, `min`, `max`).
+    pub fn register(
+        &mut self,
+        name: &str,
+        case_insensitive: bool,
+        factory: Arc<dyn AggregateFunctionFactory>,
+    ) {
+        if case_insensitive {
+            self.case_insensitive
+                .insert(name.to_ascii_lowercase(), factory.clone());
+        }
+        self.factories.insert(name.to_string(), factory);
+    }
+
+    fn factory(&self, name: &str) -> Option<&Arc<dyn AggregateFunctionFactory>> {
+        self.factories
+            .get(name)
+            .or_else(|| self.case_insensitive.get(&name.to_ascii_lowercase()))
+    }
+
+    /// Whether `name` (possibly with combinator suffixes) names an aggregate function.
+    pub fn is_aggregate(&self, name: &str) -> bool {
+        self.factory(name).is_some() || self.resolve_combinators(name).is_some()
+    }
+
+    /// Splits `name` into a base function and combinator suffixes, e.g. `sumIf` ->
+    /// (`sum`, [`If`]); `None` if no registered base matches.
+    pub fn resolve_combinators(&self, name: &str) -> Option<(String, Vec<&'static str>)> {
+        const COMBINATORS: &[&str] = &["If", "Distinct", "State", "Merge", "OrNull", "OrDefault"];
+        let mut base = name.to_string();
+        let mut combinators = Vec::new();
+        loop {
+            if self.factory(&base).is_some() {
+                combinators.reverse();
+                return Some((base, combinators));
+            }
+            let c = COMBINATORS
+                .iter()
+                .find(|c| base.len() > c.len() && base.ends_with(*c))?;
+            base.truncate(base.len() - c.len());
+            combinators.push(*c);
+        }
+    }
+
+    /// Resolves a call `name(params)(args)` into a function.
+    pub fn get(
+        &self,
+        name: &str,
+        params: &[Value],
+        args: &[DataType],
+    ) -> Result<Option<Arc<dyn AggregateFunction>>> {
+        let Some((base, combinators)) = self.resolve_combinators(name) else {
+            return Ok(None);
+        };
+        let Some(factory) = self.factory(&base) else {
+            return Ok(None);
+        };
+        if !combinators.is_empty() {
+            return crate::query_err!(
+                NotImplemented,
+                "Aggregate function combinators ({}) are not implemented yet in {name}",
+                combinators.join(", ")
+            );
+        }
+        factory.create(params, args).map(Some)
+    }
+}
+
+/// The registry with every built-in aggregate function.
+pub fn registry() -> &'static AggregateRegistry {
+    static REGISTRY: OnceLock<AggregateRegistry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut r = AggregateRegistry::default();
+        register_builtins(&mut r);
+        r
+    })
+}
+
+/// Registers every built-in aggregate function.
+fn register_builtins(_r: &mut AggregateRegistry) {
+    // Each family module adds `pub fn register(r: &mut AggregateRegistry)` here.
+}
