@@ -6,5 +6,7 @@ pub mod aggregates;
 pub mod columnar;
 pub mod error;
 pub mod functions;
+pub mod plan;
+pub mod session;
 
 pub use error::{ErrorCode, QueryError, Result};
