@@ -85,3 +85,43 @@ fn reads_a_merge_tree_table_in_parallel() {
     ids.sort();
     assert_eq!(ids, (0..100_000).collect::<Vec<_>>());
 }
+
+#[test]
+fn select_final_applies_the_merging_mode() {
+    use granary_storage::schema::TableEngine;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = StorageEngine::open(dir.path()).unwrap();
+    let mut schema = TableSchema::new(
+        vec![
+            ColumnDef::new("id", DataType::UInt64),
+            ColumnDef::new("v", DataType::UInt64),
+        ],
+        &["id"],
+    )
+    .unwrap();
+    schema.engine = TableEngine::ReplacingMergeTree {
+        version: Some("v".into()),
+    };
+    let t = engine
+        .create_table("default", "r", schema, "", false)
+        .unwrap();
+    for (ids, vs) in [
+        (vec![1u64, 2, 3], vec![10u64, 10, 10]),
+        (vec![2, 3], vec![30, 5]),
+    ] {
+        let b = RecordBatch::try_new(
+            t.schema().arrow_schema(),
+            vec![
+                Arc::new(UInt64Array::from(ids)),
+                Arc::new(UInt64Array::from(vs)),
+            ],
+        )
+        .unwrap();
+        t.insert(&b).unwrap();
+    }
+    let mut s = Session::new(engine);
+    assert_eq!(s.execute("SELECT id FROM r").unwrap().num_rows(), 5);
+    let out = s.execute("SELECT id, v FROM r FINAL ORDER BY id").unwrap();
+    assert_eq!(values(&out, 0), vec![1, 2, 3]);
+    assert_eq!(values(&out, 1), vec![10, 30, 10]);
+}

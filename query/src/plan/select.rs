@@ -201,12 +201,10 @@ fn resolve_source(ctx: &QueryContext, select: &Select) -> Result<(SourceSpec, Sc
                 let (s, scope) = Source::one();
                 return Ok((SourceSpec::Ready(s), scope));
             }
+            // sqlparser reads `FROM t FINAL` as an implicit alias named FINAL.
             let final_ = alias
                 .as_ref()
                 .is_some_and(|a| a.name.value.eq_ignore_ascii_case("FINAL"));
-            if final_ {
-                return query_err!(NotImplemented, "SELECT ... FINAL is not supported yet");
-            }
             let t = ctx.engine.table(&db, &table)?;
             let columns: Vec<(String, DataType)> = t
                 .schema()
@@ -214,16 +212,17 @@ fn resolve_source(ctx: &QueryContext, select: &Select) -> Result<(SourceSpec, Sc
                 .map(|c| (c.name.clone(), c.data_type.clone()))
                 .collect();
             let mut qualifiers = vec![table.clone(), format!("{db}.{table}")];
-            if let Some(a) = alias {
+            if let Some(a) = alias.as_ref().filter(|_| !final_) {
                 qualifiers.push(a.name.value.clone());
             }
-            Ok((
-                SourceSpec::Table(t),
-                Scope {
-                    columns,
-                    qualifiers,
-                },
-            ))
+            let scope = Scope {
+                columns,
+                qualifiers,
+            };
+            if final_ {
+                return Ok((SourceSpec::Ready(final_source(&t)?), scope));
+            }
+            Ok((SourceSpec::Table(t), scope))
         }
         TableFactor::Derived {
             subquery, alias, ..
@@ -241,6 +240,42 @@ fn resolve_source(ctx: &QueryContext, select: &Select) -> Result<(SourceSpec, Sc
         }
         other => query_err!(NotImplemented, "FROM {other} is not supported yet"),
     }
+}
+
+/// `SELECT ... FINAL`: every partition's parts read whole, sorted by the sort key (older
+/// parts first among equal keys) and combined by the table's merging mode, as a merge
+/// would. Holds one partition at a time per batch in memory.
+fn final_source(t: &granary_storage::MergeTreeTable) -> Result<Source> {
+    let snapshot = t.snapshot();
+    let schema = t.schema();
+    let names: Vec<String> = schema.stored_columns().map(|c| c.name.clone()).collect();
+    let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+    let key_idx: Vec<usize> = schema
+        .order_by
+        .iter()
+        .filter_map(|k| names.iter().position(|n| n == k))
+        .collect();
+    let mut batches = Vec::new();
+    for pid in snapshot.partition_ids() {
+        let parts = snapshot.partition_parts(&pid);
+        let read = parts
+            .iter()
+            .filter(|p| p.rows() > 0)
+            .map(|p| p.read_all(&refs))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if read.is_empty() {
+            continue;
+        }
+        let all = arrow::compute::concat_batches(&read[0].schema(), &read)?;
+        let sorted = granary_storage::part::sort_batch(&all, &key_idx)?;
+        let combined = granary_storage::merge::mode::apply_mode_to_sorted_with(
+            schema,
+            &sorted,
+            &granary_storage::merge::mode::MergeContext::select_final(),
+        )?;
+        batches.push(combined);
+    }
+    Ok(Source::Batches(batches))
 }
 
 fn table_function(
