@@ -1,1 +1,219 @@
-//! Criterion benchmarks live in benches/benches.
+//! Criterion benchmarks live in `benches/benches`; this library holds what they share:
+//! deterministic data generators shaped like real columns, and helpers that write a part
+//! and measure its files.
+//!
+//! Run them with `cargo bench -p granary-benches`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BinaryArray, DictionaryArray, Float64Array, Int32Array, Int64Array, UInt16Array,
+    UInt32Array, UInt64Array, UInt8Array,
+};
+use arrow::datatypes::Int32Type;
+use arrow::record_batch::RecordBatch;
+use granary_storage::codec::decompress_block;
+use granary_storage::part::{DataPart, PartInfo, PartWriter, WrittenPart};
+use granary_storage::schema::{ColumnDef, TableSchema};
+use granary_storage::types::DataType;
+use granary_storage::{Result, StorageError};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// The kinds of single columns the codec benchmarks write and read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// `UInt64` millisecond timestamps: increasing, with jitter (Delta territory).
+    UInt64Time,
+    /// `Int32` small random values in ±5000 (T64 territory).
+    Int32Small,
+    /// `Float64` sensor readings: a random walk with two decimals (Gorilla territory).
+    Float64Walk,
+    /// `String` URL-like values of 30 to 50 bytes drawn from a limited vocabulary.
+    StringUrl,
+}
+
+impl ColumnKind {
+    /// The ClickHouse type of the column.
+    pub fn data_type(self) -> DataType {
+        match self {
+            ColumnKind::UInt64Time => DataType::UInt64,
+            ColumnKind::Int32Small => DataType::Int32,
+            ColumnKind::Float64Walk => DataType::Float64,
+            ColumnKind::StringUrl => DataType::String,
+        }
+    }
+
+    /// A short label for benchmark names.
+    pub fn label(self) -> &'static str {
+        match self {
+            ColumnKind::UInt64Time => "u64_time",
+            ColumnKind::Int32Small => "i32_small",
+            ColumnKind::Float64Walk => "f64_walk",
+            ColumnKind::StringUrl => "string_url",
+        }
+    }
+
+    /// `rows` values, the same for the same `seed`.
+    pub fn generate(self, rows: usize, seed: u64) -> ArrayRef {
+        let mut rng = StdRng::seed_from_u64(seed);
+        match self {
+            ColumnKind::UInt64Time => Arc::new(UInt64Array::from_iter_values(
+                (0..rows as u64).map(|i| 1_700_000_000_000 + i * 10 + rng.gen_range(0..10)),
+            )),
+            ColumnKind::Int32Small => Arc::new(Int32Array::from_iter_values(
+                (0..rows).map(|_| rng.gen_range(-5000..5000)),
+            )),
+            ColumnKind::Float64Walk => {
+                let mut x = 20.0f64;
+                Arc::new(Float64Array::from_iter_values((0..rows).map(|_| {
+                    x += rng.gen_range(-0.05..0.05);
+                    (x * 100.0).round() / 100.0
+                })))
+            }
+            ColumnKind::StringUrl => Arc::new(BinaryArray::from_iter_values((0..rows).map(|_| {
+                format!(
+                    "https://example.com/{}/page{}?q={}",
+                    ["news", "shop", "blog", "docs", "video"][rng.gen_range(0..5)],
+                    rng.gen_range(0..5000),
+                    rng.gen_range(0..100)
+                )
+            }))),
+        }
+    }
+}
+
+/// A one-column table schema (`ORDER BY tuple()`) with `codec` on column `c`.
+pub fn single_column_schema(kind: ColumnKind, codec: &str) -> Result<TableSchema> {
+    let mut col = ColumnDef::new("c", kind.data_type());
+    col.codec = Some(granary_storage::codec::CodecChain::parse(codec)?);
+    TableSchema::new(vec![col], &[])
+}
+
+/// The 10-column table of the mixed-write and merge benchmarks: a web-analytics event
+/// (`ORDER BY (counter_id, event_time)`, `PARTITION BY toYYYYMM(event_date)`), default
+/// codecs.
+pub fn mixed_schema() -> Result<TableSchema> {
+    let cols = [
+        ("counter_id", "UInt32"),
+        ("event_date", "Date"),
+        ("event_time", "DateTime"),
+        ("user_id", "UInt64"),
+        ("watch_id", "Int64"),
+        ("duration", "Int32"),
+        ("is_refresh", "UInt8"),
+        ("price", "Float64"),
+        ("url", "String"),
+        ("browser", "LowCardinality(String)"),
+    ];
+    let mut s = TableSchema::new(
+        cols.iter()
+            .map(|(n, t)| Ok(ColumnDef::new(*n, DataType::parse(t)?)))
+            .collect::<Result<Vec<_>>>()?,
+        &["counter_id", "event_time"],
+    )?;
+    s.partition_by = Some(granary_storage::key_expr::KeyExpr::parse(
+        "toYYYYMM(event_date)",
+    )?);
+    Ok(s)
+}
+
+/// `rows` rows of [`mixed_schema`], in arrival (unsorted) order, all in one month.
+pub fn mixed_batch(rows: usize, seed: u64) -> Result<RecordBatch> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let t0 = 1_717_200_000u32; // 2024-06-01
+    let times: Vec<u32> = (0..rows as u32)
+        .map(|i| t0 + i / 4 + rng.gen_range(0..60))
+        .collect();
+    let browsers = ["Chrome", "Firefox", "Safari", "Edge", "Opera", "Yandex"];
+    let browser: DictionaryArray<Int32Type> = (0..rows)
+        .map(|_| browsers[rng.gen_range(0..browsers.len())])
+        .collect();
+    let browser = arrow::compute::cast(
+        &browser,
+        &arrow::datatypes::DataType::Dictionary(
+            Box::new(arrow::datatypes::DataType::Int32),
+            Box::new(arrow::datatypes::DataType::Binary),
+        ),
+    )?;
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(UInt32Array::from_iter_values(
+            (0..rows).map(|_| rng.gen_range(0..2000u32).pow(2) / 2000),
+        )),
+        Arc::new(UInt16Array::from_iter_values(
+            times.iter().map(|t| (t / 86_400) as u16),
+        )),
+        Arc::new(UInt32Array::from(times)),
+        Arc::new(UInt64Array::from_iter_values(
+            (0..rows).map(|_| rng.gen_range(0..1_000_000u64) * 7919),
+        )),
+        Arc::new(Int64Array::from_iter_values((0..rows).map(|_| rng.gen()))),
+        Arc::new(Int32Array::from_iter_values(
+            (0..rows).map(|_| rng.gen_range(0..3600)),
+        )),
+        Arc::new(UInt8Array::from_iter_values(
+            (0..rows).map(|_| rng.gen_ratio(1, 10) as u8),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            (0..rows).map(|_| rng.gen_range(0..100_000) as f64 / 100.0),
+        )),
+        ColumnKind::StringUrl.generate(rows, seed ^ 0x55),
+        browser,
+    ];
+    Ok(RecordBatch::try_new(mixed_schema()?.arrow_schema(), cols)?)
+}
+
+/// Writes `batch` (already sorted) as part `all_1_1_0` under `dir` with `schema`, renamed
+/// out of its temporary directory; returns the part directory.
+pub fn write_part(schema: &TableSchema, batch: &RecordBatch, dir: &Path) -> Result<PathBuf> {
+    let written = write_part_tmp(schema, batch, dir)?;
+    let fin = dir.join(written.info.name());
+    std::fs::rename(&written.tmp_dir, &fin).map_err(|e| StorageError::io(&fin, e))?;
+    Ok(fin)
+}
+
+/// Writes `batch` as a part in a temporary directory under `dir` (what an insert does
+/// before its commit).
+pub fn write_part_tmp(
+    schema: &TableSchema,
+    batch: &RecordBatch,
+    dir: &Path,
+) -> Result<WrittenPart> {
+    let info = PartInfo::parse("all_1_1_0")?;
+    let tmp = dir.join("tmp_insert_all_1_1_0");
+    let mut w = PartWriter::new(schema, info, Vec::new(), tmp)?;
+    w.write(batch)?;
+    w.finish()
+}
+
+/// Opens a part written by [`write_part`] (without hashing its files).
+pub fn open_part(dir: &Path) -> Result<DataPart> {
+    DataPart::open(dir, "bench.t", false)
+}
+
+/// Uncompressed and compressed bytes of the `.bin` files of `column` in part `dir`
+/// (substreams included, marks excluded), found by decompressing every block.
+pub fn column_sizes(dir: &Path, column: &str) -> Result<(u64, u64)> {
+    let (mut raw, mut packed) = (0u64, 0u64);
+    let entries = std::fs::read_dir(dir).map_err(|e| StorageError::io(dir, e))?;
+    for e in entries {
+        let e = e.map_err(|e| StorageError::io(dir, e))?;
+        let name = e.file_name().to_string_lossy().to_string();
+        let ours = name == format!("{column}.bin")
+            || (name.starts_with(&format!("{column}.")) && name.ends_with(".bin"));
+        if !ours {
+            continue;
+        }
+        let bytes = std::fs::read(e.path()).map_err(|err| StorageError::io(e.path(), err))?;
+        packed += bytes.len() as u64;
+        let mut pos = 0;
+        let mut out = Vec::new();
+        while pos < bytes.len() {
+            out.clear();
+            pos += decompress_block(&bytes[pos..], &mut out)?;
+            raw += out.len() as u64;
+        }
+    }
+    Ok((raw, packed))
+}

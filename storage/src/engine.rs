@@ -23,7 +23,7 @@ use crate::schema::TableSchema;
 use crate::table::loader::load_parts;
 use crate::table::MergeTreeTable;
 use crate::transaction::Transaction;
-use crate::txn_log::{LogEntry, TxnLog};
+use crate::txn_log::{CommitRecord, LogEntry, TableChange, TxnLog};
 
 /// A table's persisted definition.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -185,7 +185,7 @@ impl StorageEngine {
                 let full = format!("{db}.{name}");
                 let dir = self.data_dir.join("store").join(&meta.uuid);
                 let tstate = state.tables.get(&meta.uuid).cloned().unwrap_or_default();
-                match load_parts(&dir, &full, &tstate.active, &meta.schema.settings) {
+                match load_parts(&dir, &full, &tstate, &meta.schema.settings) {
                     Ok(loaded) => {
                         tracing::info!("loaded table {full}: {} parts", loaded.parts.len());
                         let table = Arc::new(MergeTreeTable::new(
@@ -211,11 +211,21 @@ impl StorageEngine {
             }
             catalog.insert(db, tables);
         }
-        // Broken parts leave the active set durably.
+        // Broken parts leave the active set durably. They were never loaded into the
+        // table's snapshot, so this is a record of its own rather than a Transaction
+        // (which checks removals against the snapshot).
         for (table, names) in broken_commits {
-            let mut txn = Transaction::new(self.log.clone());
-            txn.remove_parts(&table, names);
-            txn.commit()?;
+            let mut log = self.log.lock();
+            let txn_id = log.next_txn_id();
+            log.append(LogEntry::Commit(CommitRecord {
+                txn_id,
+                tables: vec![TableChange {
+                    table: table.uuid.clone(),
+                    added: Vec::new(),
+                    removed: names,
+                }],
+                metadata: Default::default(),
+            }))?;
         }
         // Tables dropped by a crashed DROP: metadata gone, state and data left behind.
         let orphans: Vec<String> = state

@@ -9,9 +9,12 @@
 //! produced the parts, committed in the same step.
 //!
 //! Frame format (little-endian): `magic u32 = 0x58545247 ("GRTX")`, `len u32`,
-//! `xxh3_64(payload) u64`, `payload` (`len` bytes of JSON [`LogEntry`]). A torn or corrupt
-//! tail (a crash mid-append) ends the log; it is truncated on open. When the log grows past
-//! [`CHECKPOINT_BYTES`] it is rewritten as one checkpoint entry holding the whole state.
+//! `xxh3_64(payload) u64`, `payload` (`len` bytes of JSON [`LogEntry`]). A torn tail (a
+//! crash mid-append: a short frame, a bad last frame, or zeros) ends the log and is
+//! truncated on open. A bad frame with data after it is corruption, not a torn append: the
+//! log then refuses to open (CORRUPTED_DATA) rather than forget the commits after it. When
+//! the log grows past [`CHECKPOINT_BYTES`] it is rewritten as one checkpoint entry holding
+//! the whole state.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
@@ -135,6 +138,20 @@ fn encode_frame(entry: &LogEntry) -> Result<Vec<u8>> {
     Ok(frame)
 }
 
+/// Whether the bytes from `pos` on can be what a crash mid-append leaves: a frame cut short,
+/// a single last frame whose bytes did not all reach the disk, or zeros.
+fn is_torn_tail(bytes: &[u8], pos: usize) -> bool {
+    let rest = &bytes[pos..];
+    if rest.len() < HEADER || rest.iter().all(|b| *b == 0) {
+        return true;
+    }
+    let len = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
+    let magic = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+    // A frame that claims more bytes than remain, or that ends exactly at the end of the
+    // file (the last append), is torn; one followed by more data is corruption.
+    magic == MAGIC && (HEADER + len >= rest.len())
+}
+
 /// Decodes frames from `bytes`; returns the entries and the length of the valid prefix.
 fn decode_frames(bytes: &[u8]) -> (Vec<LogEntry>, usize) {
     let mut entries = Vec::new();
@@ -171,6 +188,14 @@ impl TxnLog {
             Err(e) => return Err(StorageError::io(&path, e)),
         };
         let (entries, valid) = decode_frames(&bytes);
+        if valid < bytes.len() && !is_torn_tail(&bytes, valid) {
+            return Err(StorageError::CorruptedData(format!(
+                "Commit log {} is corrupt at byte {valid} of {} (after {} good entries), and valid data follows: refusing to open rather than lose the commits after it. Restore the file from a backup or inspect it",
+                path.display(),
+                bytes.len(),
+                entries.len()
+            )));
+        }
         if valid < bytes.len() {
             tracing::warn!(
                 "commit log {}: dropping {} bytes of torn tail after {} entries",
@@ -302,5 +327,44 @@ mod tests {
         let log = TxnLog::open(dir.path()).unwrap();
         assert_eq!(log.state().tables["t"].active.len(), 2);
         assert_eq!(log.next_txn_id(), 4);
+    }
+
+    #[test]
+    fn corruption_in_the_middle_refuses_to_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut log = TxnLog::open(dir.path()).unwrap();
+            for i in 0..3 {
+                log.append(commit(i, "t", &[&format!("all_{0}_{0}_0", i + 1)], &[]))
+                    .unwrap();
+            }
+        }
+        let p = dir.path().join("txn.log");
+        let good = std::fs::read(&p).unwrap();
+        let mut bad = good.clone();
+        bad[HEADER + 3] ^= 0x01; // inside the first payload
+        std::fs::write(&p, &bad).unwrap();
+        let e = TxnLog::open(dir.path()).err().unwrap();
+        assert_eq!(e.code(), 246, "{e}");
+        // Nothing was truncated.
+        assert_eq!(std::fs::read(&p).unwrap().len(), good.len());
+        // A damaged LAST frame is a torn append: dropped.
+        let mut torn = good.clone();
+        let n = torn.len();
+        torn[n - 2] ^= 0x01;
+        std::fs::write(&p, &torn).unwrap();
+        let log = TxnLog::open(dir.path()).unwrap();
+        assert_eq!(log.state().tables["t"].active.len(), 2);
+        // Zeros after the last frame (a size extended before the data landed) are a tail.
+        drop(log);
+        let mut zeros = good.clone();
+        zeros.extend_from_slice(&[0u8; 100]);
+        std::fs::write(&p, &zeros).unwrap();
+        assert_eq!(
+            TxnLog::open(dir.path()).unwrap().state().tables["t"]
+                .active
+                .len(),
+            3
+        );
     }
 }

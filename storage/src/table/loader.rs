@@ -1,6 +1,9 @@
-//! Loading a table's parts at startup: the commit log says which parts are active; every
-//! other directory (`tmp_*` leftovers, parts of uncommitted inserts, parts replaced by
-//! committed merges) is deleted. Active parts are opened and, when the table's
+//! Loading a table's parts at startup: the commit log says which parts are active. `tmp_*`
+//! leftovers are deleted, and so are parts that cannot hold committed data: those covered
+//! by an active part (replaced by a committed merge) and those whose blocks were never
+//! committed (`min_block >= next_block`: an insert that crashed before its commit record).
+//! Any other inactive part is moved to `detached/unexpected_<name>` rather than deleted, so
+//! a damaged log can never make startup destroy data. Active parts are opened and, when the table's
 //! `check_checksums_on_start` is on, every file is hashed. A part that fails is moved to
 //! `detached/broken-on-start_<name>`; more than `max_suspicious_broken_parts` of them make
 //! the table refuse to load.
@@ -13,6 +16,7 @@ use crate::error::{Result, StorageError};
 use crate::fs as cfs;
 use crate::part::{DataPart, PartInfo};
 use crate::settings::MergeTreeSettings;
+use crate::txn_log::TableState;
 
 /// What loading found.
 pub struct LoadedParts {
@@ -22,13 +26,32 @@ pub struct LoadedParts {
     pub broken: Vec<String>,
 }
 
-/// Loads the parts of the table in `dir` that the commit log lists as `active`.
+/// Moves `src` into `dir/detached/<prefix>_<name>` (never overwriting).
+fn detach(dir: &Path, name: &str, prefix: &str) -> Result<std::path::PathBuf> {
+    let detached = dir.join("detached");
+    cfs::create_dir_durable(&detached)?;
+    let mut dest = detached.join(format!("{prefix}_{name}"));
+    let mut n = 1;
+    while dest.exists() {
+        dest = detached.join(format!("{prefix}_{name}_try{n}"));
+        n += 1;
+    }
+    cfs::durable_rename(&dir.join(name), &dest)?;
+    Ok(dest)
+}
+
+/// Loads the parts of the table in `dir` that the commit log's `state` lists as active.
 pub fn load_parts(
     dir: &Path,
     table: &str,
-    active: &BTreeSet<String>,
+    state: &TableState,
     settings: &MergeTreeSettings,
 ) -> Result<LoadedParts> {
+    let active: &BTreeSet<String> = &state.active;
+    let active_infos: Vec<PartInfo> = active
+        .iter()
+        .filter_map(|n| PartInfo::parse(n).ok())
+        .collect();
     cfs::create_dir_durable(dir)?;
     let mut on_disk = BTreeSet::new();
     let entries = std::fs::read_dir(dir).map_err(|e| StorageError::io(dir, e))?;
@@ -44,9 +67,22 @@ pub fn load_parts(
             cfs::remove_dir_all_if_exists(&path)?;
         } else if active.contains(&name) {
             on_disk.insert(name);
-        } else if PartInfo::parse(&name).is_ok() {
-            tracing::info!("table {table}: removing part {name}, which is not committed as active");
-            cfs::remove_dir_all_if_exists(&path)?;
+        } else if let Ok(info) = PartInfo::parse(&name) {
+            let covered = active_infos.iter().any(|a| a.contains(&info));
+            if covered || info.min_block >= state.next_block {
+                tracing::info!(
+                    "table {table}: removing part {name}: {}",
+                    if covered {
+                        "replaced by a committed merge"
+                    } else {
+                        "its insert never committed"
+                    }
+                );
+                cfs::remove_dir_all_if_exists(&path)?;
+            } else {
+                tracing::warn!("table {table}: part {name} is not active in the commit log; moving it to detached/");
+                detach(dir, &name, "unexpected")?;
+            }
         } else {
             tracing::warn!("table {table}: ignoring unexpected directory {name}");
         }
@@ -75,17 +111,8 @@ pub fn load_parts(
     let mut broken = Vec::new();
     for (name, reason) in failures {
         tracing::error!("table {table}: detaching broken part {name}: {reason}");
-        let src = dir.join(&name);
-        if src.exists() {
-            let detached = dir.join("detached");
-            cfs::create_dir_durable(&detached)?;
-            let mut dest = detached.join(format!("broken-on-start_{name}"));
-            let mut n = 1;
-            while dest.exists() {
-                dest = detached.join(format!("broken-on-start_{name}_try{n}"));
-                n += 1;
-            }
-            cfs::durable_rename(&src, &dest)?;
+        if dir.join(&name).exists() {
+            let dest = detach(dir, &name, "broken-on-start")?;
             let _ = std::fs::write(dest.join("detach_reason.txt"), reason.as_bytes());
         }
         broken.push(name);
