@@ -26,12 +26,153 @@ impl Hasher for KeyHasher {
 
 type KeyMap = HashMap<Box<[u8]>, u32, BuildHasherDefault<KeyHasher>>;
 
+/// A hasher for packed integer keys: one multiply and a fold (keys are already well
+/// spread integers; FxHash-style).
+#[derive(Default)]
+pub struct PackedHasher(u64);
+
+impl Hasher for PackedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        let x = (self.0.rotate_left(5) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = x ^ (x >> 29);
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.write_u64(v as u64);
+        self.write_u64((v >> 64) as u64);
+    }
+}
+
+type PackedMap<K> = HashMap<K, u32, BuildHasherDefault<PackedHasher>>;
+
+/// Byte width of a key column that can be packed: a non-null fixed-width integer-like
+/// Arrow type.
+pub fn packable_width(t: &arrow::datatypes::DataType) -> Option<usize> {
+    use arrow::datatypes::DataType as A;
+    match t {
+        A::UInt8 | A::Int8 => Some(1),
+        A::UInt16 | A::Int16 => Some(2),
+        A::UInt32 | A::Int32 | A::Float32 => Some(4),
+        A::UInt64 | A::Int64 | A::Float64 => Some(8),
+        _ => None,
+    }
+}
+
+/// The raw little-endian bytes of row `i` of a fixed-width array, widened to u128.
+fn raw_values(a: &ArrayRef, width: usize) -> Vec<u128> {
+    let data = a.to_data();
+    let buf =
+        &data.buffers()[0].as_slice()[data.offset() * width..(data.offset() + data.len()) * width];
+    buf.chunks_exact(width)
+        .map(|c| {
+            let mut b = [0u8; 16];
+            b[..width].copy_from_slice(c);
+            u128::from_le_bytes(b)
+        })
+        .collect()
+}
+
+/// Keys of fixed-width columns packed into one integer of type `K` (u64 or u128).
+struct Packed<K> {
+    widths: Vec<usize>,
+    types: Vec<arrow::datatypes::DataType>,
+    map: PackedMap<K>,
+    keys: Vec<K>,
+}
+
+/// An integer that holds packed keys.
+trait PackedKey: Copy + Eq + std::hash::Hash {
+    /// From the packed bits (which fit, by construction).
+    fn from_bits(v: u128) -> Self;
+    /// To the packed bits.
+    fn bits(self) -> u128;
+}
+
+impl PackedKey for u64 {
+    fn from_bits(v: u128) -> Self {
+        v as u64
+    }
+    fn bits(self) -> u128 {
+        self as u128
+    }
+}
+
+impl PackedKey for u128 {
+    fn from_bits(v: u128) -> Self {
+        v
+    }
+    fn bits(self) -> u128 {
+        self
+    }
+}
+
+impl<K: PackedKey> Packed<K> {
+    fn pack(&self, columns: &[ArrayRef], rows: usize) -> Vec<K> {
+        let mut packed = vec![0u128; rows];
+        let mut shift = 0;
+        for (c, w) in columns.iter().zip(&self.widths) {
+            for (p, v) in packed.iter_mut().zip(raw_values(c, *w)) {
+                *p |= v << shift;
+            }
+            shift += w * 8;
+        }
+        packed.into_iter().map(K::from_bits).collect()
+    }
+
+    fn unpack(&self) -> Result<Vec<ArrayRef>> {
+        let mut out = Vec::new();
+        let mut shift = 0;
+        for (w, t) in self.widths.iter().zip(&self.types) {
+            let mask: u128 = if *w == 16 {
+                u128::MAX
+            } else {
+                (1u128 << (w * 8)) - 1
+            };
+            let mut bytes = Vec::with_capacity(self.keys.len() * w);
+            for k in &self.keys {
+                let v: u128 = k.bits();
+                let v = (v >> shift) & mask;
+                bytes.extend_from_slice(&v.to_le_bytes()[..*w]);
+            }
+            let data = arrow::array::ArrayData::builder(t.clone())
+                .len(self.keys.len())
+                .add_buffer(arrow::buffer::Buffer::from_slice_ref(&bytes))
+                .build()?;
+            out.push(arrow::array::make_array(data));
+            shift += w * 8;
+        }
+        Ok(out)
+    }
+}
+
+/// How group keys are mapped to group ids.
+enum Keys {
+    /// No GROUP BY: one group.
+    None,
+    /// Fixed-width keys of at most 8 bytes in all.
+    Packed64(Packed<u64>),
+    /// Fixed-width keys of at most 16 bytes in all.
+    Packed128(Packed<u128>),
+    /// Anything else: Arrow's row format.
+    Rows {
+        converter: RowConverter,
+        map: KeyMap,
+        keys: Vec<Box<[u8]>>,
+    },
+}
+
 /// The groups and aggregate states of one thread (or of the whole query after merging).
 pub struct HashAggregator {
-    converter: Option<RowConverter>,
-    map: KeyMap,
-    /// Key bytes of each group, by group id.
-    keys: Vec<Box<[u8]>>,
+    keys: Keys,
     accumulators: Vec<Box<dyn crate::aggregates::Accumulator>>,
     num_groups: usize,
 }
@@ -42,6 +183,19 @@ impl std::fmt::Debug for HashAggregator {
     }
 }
 
+fn assign<K: Copy + Eq + std::hash::Hash>(
+    map: &mut PackedMap<K>,
+    keys: &mut Vec<K>,
+    num_groups: &mut usize,
+    k: K,
+) -> u32 {
+    *map.entry(k).or_insert_with(|| {
+        keys.push(k);
+        *num_groups += 1;
+        (*num_groups - 1) as u32
+    })
+}
+
 impl HashAggregator {
     /// An empty table for keys of `key_types` (Arrow types) and `calls`. Without keys
     /// there is exactly one group.
@@ -49,25 +203,39 @@ impl HashAggregator {
         key_types: &[arrow::datatypes::DataType],
         calls: &[AggregateCall],
     ) -> Result<HashAggregator> {
-        let converter = if key_types.is_empty() {
-            None
-        } else {
-            Some(RowConverter::new(
-                key_types
-                    .iter()
-                    .map(|t| SortField::new(t.clone()))
-                    .collect(),
-            )?)
+        let widths: Option<Vec<usize>> = key_types.iter().map(packable_width).collect();
+        let keys = match widths {
+            _ if key_types.is_empty() => Keys::None,
+            Some(w) if w.iter().sum::<usize>() <= 8 => Keys::Packed64(Packed {
+                widths: w,
+                types: key_types.to_vec(),
+                map: PackedMap::default(),
+                keys: Vec::new(),
+            }),
+            Some(w) if w.iter().sum::<usize>() <= 16 => Keys::Packed128(Packed {
+                widths: w,
+                types: key_types.to_vec(),
+                map: PackedMap::default(),
+                keys: Vec::new(),
+            }),
+            _ => Keys::Rows {
+                converter: RowConverter::new(
+                    key_types
+                        .iter()
+                        .map(|t| SortField::new(t.clone()))
+                        .collect(),
+                )?,
+                map: KeyMap::default(),
+                keys: Vec::new(),
+            },
         };
         let accumulators = calls
             .iter()
             .map(|c| c.func.create_accumulator())
             .collect::<Result<Vec<_>>>()?;
-        let num_groups = if converter.is_none() { 1 } else { 0 };
+        let num_groups = if matches!(keys, Keys::None) { 1 } else { 0 };
         Ok(HashAggregator {
-            converter,
-            map: KeyMap::default(),
-            keys: Vec::new(),
+            keys,
             accumulators,
             num_groups,
         })
@@ -80,31 +248,61 @@ impl HashAggregator {
 
     /// Approximate memory held.
     pub fn memory_size(&self) -> usize {
-        self.keys.iter().map(|k| k.len() + 32).sum::<usize>()
-            + self
-                .accumulators
-                .iter()
-                .map(|a| a.memory_size())
-                .sum::<usize>()
+        let keys = match &self.keys {
+            Keys::None => 0,
+            Keys::Packed64(p) => p.keys.len() * 24,
+            Keys::Packed128(p) => p.keys.len() * 40,
+            Keys::Rows { keys, .. } => keys.iter().map(|k| k.len() + 40).sum(),
+        };
+        keys + self
+            .accumulators
+            .iter()
+            .map(|a| a.memory_size())
+            .sum::<usize>()
     }
 
     /// Adds a batch: `keys` are the key columns, `args[i]` the arguments of aggregate `i`.
     pub fn update(&mut self, keys: &[ArrayRef], args: &[Vec<ArrayRef>], rows: usize) -> Result<()> {
-        let ids: Vec<u32> = match &self.converter {
-            None => vec![0; rows],
-            Some(conv) => {
-                let encoded = conv.convert_columns(keys)?;
+        // Packed paths need keys without NULLs; fall back to rows when one shows up.
+        if matches!(self.keys, Keys::Packed64(_) | Keys::Packed128(_))
+            && keys.iter().any(|k| k.null_count() > 0)
+        {
+            self.switch_to_rows()?;
+        }
+        let n = &mut self.num_groups;
+        let ids: Vec<u32> = match &mut self.keys {
+            Keys::None => vec![0; rows],
+            Keys::Packed64(p) => {
+                let packed = p.pack(keys, rows);
+                packed
+                    .into_iter()
+                    .map(|k| assign(&mut p.map, &mut p.keys, n, k))
+                    .collect()
+            }
+            Keys::Packed128(p) => {
+                let packed = p.pack(keys, rows);
+                packed
+                    .into_iter()
+                    .map(|k| assign(&mut p.map, &mut p.keys, n, k))
+                    .collect()
+            }
+            Keys::Rows {
+                converter,
+                map,
+                keys: stored,
+            } => {
+                let encoded = converter.convert_columns(keys)?;
                 let mut ids = Vec::with_capacity(rows);
                 for row in encoded.iter() {
                     let bytes = row.as_ref();
-                    let id = match self.map.get(bytes) {
+                    let id = match map.get(bytes) {
                         Some(id) => *id,
                         None => {
-                            let id = self.num_groups as u32;
+                            let id = *n as u32;
                             let b: Box<[u8]> = bytes.into();
-                            self.map.insert(b.clone(), id);
-                            self.keys.push(b);
-                            self.num_groups += 1;
+                            map.insert(b.clone(), id);
+                            stored.push(b);
+                            *n += 1;
                             id
                         }
                     };
@@ -119,26 +317,68 @@ impl HashAggregator {
         Ok(())
     }
 
+    /// Re-encodes packed keys as rows (when a NULL key appears).
+    fn switch_to_rows(&mut self) -> Result<()> {
+        let (types, arrays) = match &self.keys {
+            Keys::Packed64(p) => (p.types.clone(), p.unpack()?),
+            Keys::Packed128(p) => (p.types.clone(), p.unpack()?),
+            _ => return Ok(()),
+        };
+        let converter =
+            RowConverter::new(types.iter().map(|t| SortField::new(t.clone())).collect())?;
+        let rows = converter.convert_columns(&arrays)?;
+        let mut map = KeyMap::default();
+        let mut keys = Vec::with_capacity(rows.num_rows());
+        for (i, r) in rows.iter().enumerate() {
+            let b: Box<[u8]> = r.as_ref().into();
+            map.insert(b.clone(), i as u32);
+            keys.push(b);
+        }
+        self.keys = Keys::Rows {
+            converter,
+            map,
+            keys,
+        };
+        Ok(())
+    }
+
     /// Merges another thread's table into this one.
     pub fn merge(&mut self, mut other: HashAggregator) -> Result<()> {
-        let mapping: Vec<u32> = if self.converter.is_none() {
-            vec![0; other.num_groups]
-        } else {
-            let mut m = Vec::with_capacity(other.num_groups);
-            for k in other.keys.drain(..) {
-                let id = match self.map.get(&k) {
-                    Some(id) => *id,
-                    None => {
-                        let id = self.num_groups as u32;
-                        self.map.insert(k.clone(), id);
-                        self.keys.push(k);
-                        self.num_groups += 1;
-                        id
-                    }
-                };
-                m.push(id);
+        if matches!(self.keys, Keys::Rows { .. }) != matches!(other.keys, Keys::Rows { .. }) {
+            self.switch_to_rows()?;
+            other.switch_to_rows()?;
+        }
+        let n = &mut self.num_groups;
+        let mapping: Vec<u32> = match (&mut self.keys, &mut other.keys) {
+            (Keys::None, _) => vec![0; other.num_groups],
+            (Keys::Packed64(a), Keys::Packed64(b)) => b
+                .keys
+                .iter()
+                .map(|k| assign(&mut a.map, &mut a.keys, n, *k))
+                .collect(),
+            (Keys::Packed128(a), Keys::Packed128(b)) => b
+                .keys
+                .iter()
+                .map(|k| assign(&mut a.map, &mut a.keys, n, *k))
+                .collect(),
+            (Keys::Rows { map, keys, .. }, Keys::Rows { keys: theirs, .. }) => {
+                let mut m = Vec::with_capacity(theirs.len());
+                for k in theirs.drain(..) {
+                    let id = match map.get(&k) {
+                        Some(id) => *id,
+                        None => {
+                            let id = *n as u32;
+                            map.insert(k.clone(), id);
+                            keys.push(k);
+                            *n += 1;
+                            id
+                        }
+                    };
+                    m.push(id);
+                }
+                m
             }
-            m
+            _ => return crate::query_err!(LogicalError, "mismatched aggregation key layouts"),
         };
         for (mine, theirs) in self
             .accumulators
@@ -152,12 +392,16 @@ impl HashAggregator {
 
     /// The key columns and the aggregate results, one row per group (in group id order).
     pub fn finish(mut self) -> Result<(Vec<ArrayRef>, Vec<ArrayRef>)> {
-        let keys = match &self.converter {
-            None => Vec::new(),
-            Some(conv) => {
-                let parser = conv.parser();
-                let rows = self.keys.iter().map(|k| parser.parse(k));
-                conv.convert_rows(rows)?
+        let keys = match &self.keys {
+            Keys::None => Vec::new(),
+            Keys::Packed64(p) => p.unpack()?,
+            Keys::Packed128(p) => p.unpack()?,
+            Keys::Rows {
+                converter, keys, ..
+            } => {
+                let parser = converter.parser();
+                let rows = keys.iter().map(|k| parser.parse(k));
+                converter.convert_rows(rows)?
             }
         };
         let n = self.num_groups;
