@@ -20,6 +20,24 @@ use granary_storage::value::Value;
 
 use crate::error::Result;
 
+mod any;
+mod arg_min_max;
+mod avg;
+mod combinators;
+mod common;
+mod count;
+mod group_array;
+mod hashing;
+mod hll;
+mod kinds;
+mod min_max;
+mod nullable;
+mod quantile;
+mod sum;
+mod uniq;
+mod uniq_exact;
+mod variance;
+
 /// An aggregate function resolved for concrete argument types and parameters.
 pub trait AggregateFunction: Send + Sync + Debug {
     /// The name as written, for column names and messages (e.g. `quantile(0.9)`).
@@ -30,6 +48,14 @@ pub trait AggregateFunction: Send + Sync + Debug {
 
     /// A new accumulator holding no groups yet.
     fn create_accumulator(&self) -> Result<Box<dyn Accumulator>>;
+
+    /// Under ClickHouse's Null combinator (an argument is `Nullable`), whether the result
+    /// becomes `Nullable` and a group that saw no non-NULL row is NULL (`sum`, `min`,
+    /// `avg`, ...), rather than the function's value for no rows (`count`, `uniq`,
+    /// `groupArray`: false).
+    fn null_if_empty(&self) -> bool {
+        true
+    }
 }
 
 /// The state of one aggregate function for many groups.
@@ -63,6 +89,26 @@ pub trait Accumulator: Send + Debug {
 
     /// For downcasting in [`Accumulator::merge`].
     fn as_any_mut(&mut self) -> &mut dyn Any;
+
+    /// The state of group `group` as bytes, in the layout documented in
+    /// `aggregates/STATES.md` (for `-State`). Not implemented by default.
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let _ = group;
+        crate::query_err!(
+            NotImplemented,
+            "Serialization of aggregate function states is not implemented"
+        )
+    }
+
+    /// Merges a state produced by [`Accumulator::serialize_state`] into group `group`
+    /// (for `-Merge`). Not implemented by default.
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let _ = (state, group, num_groups);
+        crate::query_err!(
+            NotImplemented,
+            "Deserialization of aggregate function states is not implemented"
+        )
+    }
 }
 
 /// Creates an [`AggregateFunction`] for parameters and argument types: one per base
@@ -132,20 +178,28 @@ impl AggregateRegistry {
         params: &[Value],
         args: &[DataType],
     ) -> Result<Option<Arc<dyn AggregateFunction>>> {
-        let Some((base, combinators)) = self.resolve_combinators(name) else {
+        let Some((mut base, mut combinators)) = self.resolve_combinators(name) else {
             return Ok(None);
         };
+        // count(DISTINCT x) / countDistinct(x): ClickHouse's default
+        // count_distinct_implementation, uniqExact.
+        if base.eq_ignore_ascii_case("count") && combinators.first() == Some(&"Distinct") {
+            base = "uniqExact".to_string();
+            combinators.remove(0);
+        }
+        if let Some(c) = combinators
+            .iter()
+            .find(|c| !matches!(**c, "If" | "Distinct"))
+        {
+            return crate::query_err!(
+                NotImplemented,
+                "Aggregate function combinator -{c} is not implemented yet (in {name})"
+            );
+        }
         let Some(factory) = self.factory(&base) else {
             return Ok(None);
         };
-        if !combinators.is_empty() {
-            return crate::query_err!(
-                NotImplemented,
-                "Aggregate function combinators ({}) are not implemented yet in {name}",
-                combinators.join(", ")
-            );
-        }
-        factory.create(params, args).map(Some)
+        combinators::build(factory.as_ref(), name, params, args, &combinators).map(Some)
     }
 }
 
@@ -160,6 +214,17 @@ pub fn registry() -> &'static AggregateRegistry {
 }
 
 /// Registers every built-in aggregate function.
-fn register_builtins(_r: &mut AggregateRegistry) {
-    // Each family module adds `pub fn register(r: &mut AggregateRegistry)` here.
+fn register_builtins(r: &mut AggregateRegistry) {
+    count::register(r);
+    sum::register(r);
+    avg::register(r);
+    min_max::register(r);
+    any::register(r);
+    arg_min_max::register(r);
+    uniq_exact::register(r);
+    uniq::register(r);
+    hll::register(r);
+    quantile::register(r);
+    group_array::register(r);
+    variance::register(r);
 }

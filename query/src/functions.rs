@@ -16,9 +16,27 @@ use granary_storage::types::DataType;
 use crate::columnar::ColumnarValue;
 use crate::error::Result;
 
+mod arithmetic;
+pub mod cast;
+pub(crate) mod common;
+mod comparison;
+mod conditional;
+mod conversion;
+pub mod date;
+mod hash;
+mod like;
+mod logical;
+mod math;
 mod null_adapter;
+mod regexp;
+mod string;
+pub mod supertype;
+#[cfg(test)]
+mod testutil;
+pub mod tostring;
 
 pub use null_adapter::NullAdapter;
+pub use supertype::least_supertype;
 
 /// A scalar (row-wise) function such as `plus`, `lower` or `toStartOfHour`.
 pub trait ScalarFunction: Send + Sync + Debug {
@@ -120,6 +138,16 @@ pub fn registry() -> &'static FunctionRegistry {
 }
 
 /// Registers every built-in function family.
-fn register_builtins(_r: &mut FunctionRegistry) {
-    // Each family module adds `pub fn register(r: &mut FunctionRegistry)` here.
+fn register_builtins(r: &mut FunctionRegistry) {
+    conversion::register(r);
+    arithmetic::register(r);
+    comparison::register(r);
+    logical::register(r);
+    conditional::register(r);
+    string::register(r);
+    like::register(r);
+    regexp::register(r);
+    date::register(r);
+    math::register(r);
+    hash::register(r);
 }

@@ -5,8 +5,10 @@
 pub mod aggregates;
 pub mod columnar;
 pub mod error;
+pub mod format;
 pub mod functions;
 pub mod plan;
 pub mod session;
+pub mod sql;
 
 pub use error::{ErrorCode, QueryError, Result};

@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod binder;
+pub mod explain;
 pub mod expr;
 pub mod select;
 pub mod source;

@@ -1,20 +1,21 @@
 //! A session: the current database and settings, and the entry point that runs one SQL
 //! statement against the storage engine.
 
+mod ddl;
+mod insert;
+mod show;
+
 use std::sync::Arc;
+use std::time::Duration;
 
 use granary_storage::StorageEngine;
-use sqlparser::dialect::ClickHouseDialect;
-use sqlparser::parser::Parser;
 
-use crate::error::{ErrorCode, QueryError, Result};
+use crate::error::Result;
 use crate::plan::select::execute_query;
 pub use crate::plan::select::QueryOutput;
 use crate::plan::{QueryContext, QuerySettings};
 use crate::query_err;
-
-/// Deepest recursion the parser may use (beyond it, TOO_DEEP_AST).
-const PARSER_RECURSION_LIMIT: usize = 256;
+use crate::sql::{parse_statement, ParseLimits, Statement};
 
 /// A client session.
 pub struct Session {
@@ -23,6 +24,8 @@ pub struct Session {
     pub database: String,
     /// Execution settings.
     pub settings: QuerySettings,
+    /// Parser limits (`max_query_size`, `max_ast_depth`).
+    pub limits: ParseLimits,
 }
 
 impl Session {
@@ -32,6 +35,7 @@ impl Session {
             engine,
             database: "default".into(),
             settings: QuerySettings::default(),
+            limits: ParseLimits::default(),
         }
     }
 
@@ -40,38 +44,122 @@ impl Session {
         &self.engine
     }
 
-    fn context(&self) -> QueryContext {
+    fn context(&self, settings: &QuerySettings) -> QueryContext {
         QueryContext {
             engine: self.engine.clone(),
             database: self.database.clone(),
-            settings: self.settings.clone(),
+            settings: settings.clone(),
         }
+    }
+
+    /// `database` or the current one.
+    fn db(&self, database: &Option<String>) -> String {
+        database.clone().unwrap_or_else(|| self.database.clone())
+    }
+
+    /// Applies `SET`/`SETTINGS` pairs to `settings`; an unknown name is error 115.
+    fn apply_settings(
+        &mut self,
+        settings: &mut QuerySettings,
+        pairs: &[(String, String)],
+    ) -> Result<()> {
+        for (k, v) in pairs {
+            let v = v.trim().trim_matches('\'');
+            let num = |v: &str| -> Result<u64> {
+                v.parse::<u64>().map_err(|_| {
+                    crate::error::QueryError::new(
+                        crate::error::ErrorCode::CannotParseNumber,
+                        format!("Cannot parse '{v}' as a number for setting {k}"),
+                    )
+                })
+            };
+            match k.as_str() {
+                "max_threads" => {
+                    let n = num(v)? as usize;
+                    settings.max_threads = if n == 0 {
+                        QuerySettings::default().max_threads
+                    } else {
+                        n
+                    };
+                }
+                "max_result_rows" => {
+                    let n = num(v)?;
+                    settings.max_result_rows = (n > 0).then_some(n);
+                }
+                "max_execution_time" => {
+                    let secs: f64 = v.parse().map_err(|_| {
+                        crate::error::QueryError::new(
+                            crate::error::ErrorCode::CannotParseNumber,
+                            format!("Cannot parse '{v}' as a number for setting {k}"),
+                        )
+                    })?;
+                    settings.max_execution_time =
+                        (secs > 0.0).then(|| Duration::from_secs_f64(secs));
+                }
+                "max_query_size" => self.limits.max_query_size = num(v)? as usize,
+                "max_ast_depth" => self.limits.max_ast_depth = num(v)? as usize,
+                other => return query_err!(UnknownSetting, "Unknown setting '{other}'"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies settings for the rest of the session (`SET`, or URL parameters of an HTTP
+    /// request); an unknown setting is error 115.
+    pub fn set(&mut self, pairs: &[(String, String)]) -> Result<()> {
+        let mut s = self.settings.clone();
+        self.apply_settings(&mut s, pairs)?;
+        self.settings = s;
+        Ok(())
     }
 
     /// Runs one statement.
     pub fn execute(&mut self, sql: &str) -> Result<QueryOutput> {
-        let dialect = ClickHouseDialect {};
-        let mut statements = Parser::new(&dialect)
-            .with_recursion_limit(PARSER_RECURSION_LIMIT)
-            .try_with_sql(sql)
-            .and_then(|mut p| p.parse_statements())
-            .map_err(|e| match e {
-                sqlparser::parser::ParserError::RecursionLimitExceeded => QueryError::new(
-                    ErrorCode::TooDeepAst,
-                    format!("AST is too deep. Maximum: {PARSER_RECURSION_LIMIT}"),
-                ),
-                other => QueryError::new(ErrorCode::SyntaxError, format!("Syntax error: {other}")),
-            })?;
-        if statements.len() != 1 {
-            return query_err!(
-                SyntaxError,
-                "Syntax error (Multi-statements are not allowed)"
-            );
-        }
-        match statements.pop() {
-            Some(sqlparser::ast::Statement::Query(q)) => execute_query(&self.context(), &q),
-            Some(other) => query_err!(NotImplemented, "Statement {other} is not supported yet"),
-            None => query_err!(SyntaxError, "Empty query"),
+        let stmt = parse_statement(sql, &self.limits)?;
+        let format = stmt.format().map(|f| f.to_string());
+        let mut out = self.execute_statement(sql, stmt)?;
+        out.format = format;
+        Ok(out)
+    }
+
+    fn execute_statement(&mut self, sql: &str, stmt: Statement) -> Result<QueryOutput> {
+        match stmt {
+            Statement::Select {
+                query, settings, ..
+            } => {
+                let mut s = self.settings.clone();
+                self.apply_settings(&mut s, &settings)?;
+                execute_query(&self.context(&s), &query)
+            }
+            Statement::Explain { statement, .. } => match *statement {
+                Statement::Select { query, .. } => {
+                    crate::plan::explain::explain(&self.context(&self.settings), &query)
+                }
+                _ => query_err!(NotImplemented, "EXPLAIN is supported for SELECT only"),
+            },
+            Statement::Set { settings } => {
+                let mut s = self.settings.clone();
+                self.apply_settings(&mut s, &settings)?;
+                self.settings = s;
+                Ok(QueryOutput::default())
+            }
+            Statement::Use { database } => {
+                if !self.engine.database_exists(&database) {
+                    return query_err!(UnknownDatabase, "Database {database} does not exist");
+                }
+                self.database = database;
+                Ok(QueryOutput::default())
+            }
+            Statement::Insert(ins) => {
+                let ctx = self.context(&self.settings);
+                insert::execute_insert(&ctx, sql, &ins)
+            }
+            Statement::ShowTables { .. }
+            | Statement::ShowDatabases { .. }
+            | Statement::ShowCreateTable { .. }
+            | Statement::Describe { .. }
+            | Statement::Exists { .. } => show::execute_show(self, stmt),
+            other => ddl::execute_ddl(self, other),
         }
     }
 }

@@ -125,3 +125,35 @@ fn select_final_applies_the_merging_mode() {
     assert_eq!(values(&out, 0), vec![1, 2, 3]);
     assert_eq!(values(&out, 1), vec![10, 30, 10]);
 }
+
+#[test]
+fn group_by_with_packed_and_row_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::new(StorageEngine::open(dir.path()).unwrap());
+    s.settings.max_threads = 3;
+    // A packed single key, merged across threads.
+    let out = s
+        .execute("SELECT number % 3 AS k, count() AS c, sum(number) FROM numbers(300000) GROUP BY k ORDER BY k")
+        .unwrap();
+    assert_eq!(out.columns[0].0, "k");
+    assert_eq!(out.columns[1].0, "c");
+    assert_eq!(out.columns[2].0, "sum(number)");
+    assert_eq!(values(&out, 1), vec![100_000, 100_000, 100_000]);
+    assert_eq!(
+        values(&out, 2),
+        vec![14_999_850_000, 14_999_950_000, 15_000_050_000]
+    );
+    // Two keys packed into 128 bits, HAVING, ORDER BY an aggregate, LIMIT.
+    let out = s
+        .execute("SELECT number % 7 AS a, number % 5 AS b, count() FROM numbers(70000) GROUP BY a, b HAVING count() > 1000 ORDER BY count() DESC, a, b LIMIT 2")
+        .unwrap();
+    assert_eq!(out.num_rows(), 2);
+    // No GROUP BY: one row even over no input.
+    let out = s.execute("SELECT count() FROM numbers(0)").unwrap();
+    assert_eq!(values(&out, 0), vec![0]);
+    // A column neither aggregated nor grouped.
+    let e = s
+        .execute("SELECT number, count() FROM numbers(3)")
+        .unwrap_err();
+    assert_eq!(e.code(), 215, "{e}");
+}

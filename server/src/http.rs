@@ -2,7 +2,7 @@
 //!
 //! [`route`] classifies a request the way ClickHouse's default handlers do (see
 //! `shared/clickhouse-http.md` §1); [`handle`] produces the response. Queries go to
-//! [`query::handle_query`], the one function the SQL engine will replace.
+//! [`query::handle_query`], which runs them through the SQL engine.
 
 pub mod query;
 pub mod response;
@@ -52,7 +52,11 @@ pub fn route(method: &Method, uri: &Uri) -> Route {
 }
 
 /// Answers one HTTP request. Never fails: every problem becomes an HTTP error response.
-pub async fn handle<B>(state: Arc<ServerState>, request: Request<B>) -> Response<Body> {
+pub async fn handle<B>(state: Arc<ServerState>, request: Request<B>) -> Response<Body>
+where
+    B: hyper::body::Body<Data = hyper::body::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let method = request.method().clone();
     let uri = request.uri().clone();
     let response = match route(&method, &uri) {

@@ -127,7 +127,7 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> ExitStatus {
 }
 
 #[test]
-fn serves_ping_and_refuses_queries_with_code_48() {
+fn serves_ping_and_sql_and_keeps_data_across_a_kill() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().join("nested").join("data");
     let server = RunningServer::start(&data_dir);
@@ -138,25 +138,37 @@ fn serves_ping_and_refuses_queries_with_code_48() {
     assert_eq!(ping.text(), "Ok.\n");
 
     let query = request(server.addr, "GET", "/?query=SELECT%201", b"");
-    assert_eq!(query.status, 501);
-    assert_eq!(query.header("X-ClickHouse-Exception-Code"), Some("48"));
-    assert!(
-        query.text().starts_with("Code: 48. DB::Exception: "),
-        "{}",
-        query.text()
-    );
-    assert!(
-        query.text().ends_with("(NOT_IMPLEMENTED)\n"),
-        "{}",
-        query.text()
-    );
+    assert_eq!(query.status, 200);
+    assert_eq!(query.text(), "1\n");
 
-    let post = request(server.addr, "POST", "/", b"SELECT 1");
-    assert_eq!(post.status, 501);
-    assert_eq!(post.text(), query.text());
+    // Data survives a restart of the real binary.
+    let create = request(
+        server.addr,
+        "POST",
+        "/",
+        b"CREATE TABLE kept (id UInt64) ENGINE = MergeTree ORDER BY id",
+    );
+    assert_eq!(create.status, 200, "{}", create.text());
+    let insert = request(
+        server.addr,
+        "POST",
+        "/",
+        b"INSERT INTO kept VALUES (7), (8)",
+    );
+    assert_eq!(insert.status, 200, "{}", insert.text());
 
     assert_eq!(request(server.addr, "GET", "/nope", b"").status, 404);
-    drop(server); // kills it
+    drop(server); // kills it: an acknowledged insert must survive
+
+    let server = RunningServer::start(&data_dir);
+    let read = request(
+        server.addr,
+        "GET",
+        "/?query=SELECT%20id%20FROM%20kept%20ORDER%20BY%20id",
+        b"",
+    );
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.text(), "7\n8\n");
 }
 
 #[test]

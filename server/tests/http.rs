@@ -11,9 +11,6 @@ use granary_server::{serve, ServerState};
 use support::{connect, parse_response, read_response, request};
 use tokio::sync::oneshot;
 
-const NOT_IMPLEMENTED_BODY: &str =
-    "Code: 48. DB::Exception: SQL queries are not supported yet by this build. (NOT_IMPLEMENTED)\n";
-
 /// A server running on its own runtime thread; `stop` asks for a graceful shutdown.
 struct TestServer {
     addr: SocketAddr,
@@ -90,22 +87,81 @@ fn health_checks_answer_ok() {
 }
 
 #[test]
-fn queries_are_not_implemented_yet() {
+fn queries_run_through_the_sql_engine() {
     let mut server = TestServer::start();
-    for (method, target, body) in [
-        ("GET", "/?query=SELECT%201", &b""[..]),
-        ("POST", "/", &b"SELECT 1"[..]),
+    let get = request(server.addr, "GET", "/?query=SELECT%201", b"");
+    assert_eq!(get.status, 200);
+    assert_eq!(get.text(), "1\n");
+    let post = request(
+        server.addr,
+        "POST",
+        "/",
+        b"SELECT number FROM numbers(3) FORMAT TSVWithNames",
+    );
+    assert_eq!(post.status, 200);
+    assert_eq!(post.text(), "number\n0\n1\n2\n");
+    assert_eq!(post.header("X-ClickHouse-Format"), Some("TSVWithNames"));
+    // The query parameter and the body are one query text.
+    let split = request(
+        server.addr,
+        "POST",
+        "/?query=SELECT%20number",
+        b"FROM numbers(2)",
+    );
+    assert_eq!(split.text(), "0\n1\n");
+    for (sql, ok) in [
         (
-            "POST",
-            "/?query=INSERT%20INTO%20t%20FORMAT%20TSV",
-            &b"1\n"[..],
+            "CREATE TABLE t (a UInt32, s String) ENGINE = MergeTree ORDER BY a",
+            "",
         ),
+        ("INSERT INTO t VALUES (2, 'b\tc'), (1, 'a')", ""),
+        ("SELECT a, s FROM t ORDER BY a", "1\ta\n2\tb\\tc\n"),
     ] {
-        let response = request(server.addr, method, target, body);
-        assert_eq!(response.status, 501, "{method} {target}");
-        assert_eq!(response.header("X-ClickHouse-Exception-Code"), Some("48"));
-        assert_eq!(response.text(), NOT_IMPLEMENTED_BODY);
+        let r = request(server.addr, "POST", "/", sql.as_bytes());
+        assert_eq!((r.status, r.text().as_str()), (200, ok), "{sql}");
     }
+    // Errors: ClickHouse's text, status and code header.
+    let missing = request(server.addr, "POST", "/", b"SELECT * FROM missing");
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("X-ClickHouse-Exception-Code"), Some("60"));
+    assert!(
+        missing.text().starts_with("Code: 60. DB::Exception: "),
+        "{}",
+        missing.text()
+    );
+    assert!(
+        missing.text().ends_with("(UNKNOWN_TABLE)\n"),
+        "{}",
+        missing.text()
+    );
+    let syntax = request(server.addr, "POST", "/", b"SELEC 1");
+    assert_eq!(
+        (syntax.status, syntax.header("X-ClickHouse-Exception-Code")),
+        (400, Some("62"))
+    );
+    // GET is read-only; unknown settings are error 115.
+    let get_insert = request(
+        server.addr,
+        "GET",
+        "/?query=INSERT%20INTO%20t%20VALUES%20(3,%27c%27)",
+        b"",
+    );
+    assert_ne!(get_insert.status, 200);
+    let setting = request(server.addr, "POST", "/?no_such_setting=1", b"SELECT 1");
+    assert_eq!(
+        (
+            setting.status,
+            setting.header("X-ClickHouse-Exception-Code")
+        ),
+        (404, Some("115"))
+    );
+    let known = request(
+        server.addr,
+        "POST",
+        "/?max_threads=1&database=default",
+        b"SELECT count() FROM t",
+    );
+    assert_eq!(known.text(), "2\n");
     server.join();
 }
 

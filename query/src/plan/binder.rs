@@ -520,6 +520,21 @@ impl<'a> Binder<'a> {
             .iter()
             .map(|a| self.bind(a))
             .collect::<Result<Vec<_>>>()?;
+        // toTypeName(x) is the constant name of x's type.
+        if name == "toTypeName" {
+            if args.len() != 1 {
+                return query_err!(
+                    NumberOfArgumentsDoesntMatch,
+                    "Number of arguments for function toTypeName doesn't match: passed {}, should be 1",
+                    args.len()
+                );
+            }
+            let mut lit = string_literal(&args[0].data_type().to_string());
+            if let BoundExpr::Literal { name: n, .. } = &mut lit {
+                *n = format!("toTypeName({})", args[0].name());
+            }
+            return Ok(lit);
+        }
         self.call(&name, args)
     }
 

@@ -33,6 +33,8 @@ pub struct QueryOutput {
     pub columns: Vec<(String, DataType)>,
     /// The rows.
     pub batches: Vec<RecordBatch>,
+    /// The statement's `FORMAT` clause, if it had one.
+    pub format: Option<String>,
 }
 
 impl QueryOutput {
@@ -984,6 +986,7 @@ fn finish_rows(
     Ok(QueryOutput {
         columns,
         batches: vec![out],
+        format: None,
     })
 }
 

@@ -1,18 +1,236 @@
-//! The query handler: `GET /?query=...` and `POST /`.
+//! The query handler: `GET /?query=...` (read-only) and `POST /` (the query is the `query`
+//! parameter, then the body). Runs the statement in a [`Session`] and answers in the
+//! requested text format, or with a ClickHouse exception.
 
-use hyper::{Request, Response};
+use std::collections::HashMap;
+
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body as HttpBody, Bytes};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+
+use granary_query::format::{write_escaped, write_tsv_value};
+use granary_query::session::{QueryOutput, Session};
+use granary_query::QueryError;
+use granary_storage::types::DataType;
 
 use super::response::{self, Body, ErrorCode};
 use crate::server::ServerState;
 
-/// Message of the placeholder answer to every query.
-pub const NOT_SUPPORTED_MESSAGE: &str = "SQL queries are not supported yet by this build";
+/// Largest request body accepted (queries and inserted data), in bytes.
+pub const MAX_BODY_BYTES: usize = 256 << 20;
+
+/// URL parameters that are not settings.
+const NON_SETTINGS: &[&str] = &[
+    "query",
+    "database",
+    "default_format",
+    "query_id",
+    "session_id",
+    "session_timeout",
+    "session_check",
+    "user",
+    "password",
+    "quota_key",
+    "compress",
+    "decompress",
+    "buffer_size",
+    "wait_end_of_query",
+    "stacktrace",
+    "client_protocol_version",
+    "close_session",
+    "role",
+];
+
+/// The HTTP status ClickHouse answers an error code with (`exceptionCodeToHTTPStatus`).
+fn status_of(code: i32) -> StatusCode {
+    match code {
+        36 | 6 | 27 | 38 | 41 | 72 | 15 | 44 | 62 | 117 | 53 | 167 | 427 => StatusCode::BAD_REQUEST,
+        60 | 46 | 47 | 50 | 56 | 81 | 115 | 63 | 73 => StatusCode::NOT_FOUND,
+        1062 => StatusCode::PAYLOAD_TOO_LARGE,
+        48 => StatusCode::NOT_IMPLEMENTED,
+        159 => StatusCode::REQUEST_TIMEOUT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn error_response(e: &QueryError) -> Response<Body> {
+    response::exception(
+        ErrorCode {
+            code: e.code().max(0) as u32,
+            name: e.code_name(),
+            status: status_of(e.code()),
+        },
+        e.message(),
+    )
+}
+
+fn simple_error(code: i32, name: &'static str, message: &str) -> Response<Body> {
+    response::exception(
+        ErrorCode {
+            code: code as u32,
+            name,
+            status: status_of(code),
+        },
+        message,
+    )
+}
+
+/// Writes `out` in one of the TabSeparated formats.
+fn render(out: &QueryOutput, format: &str) -> Result<Vec<u8>, Box<Response<Body>>> {
+    let (names, types) = match format {
+        "TabSeparated" | "TSV" => (false, false),
+        "TabSeparatedWithNames" | "TSVWithNames" => (true, false),
+        "TabSeparatedWithNamesAndTypes" | "TSVWithNamesAndTypes" => (true, true),
+        other => {
+            return Err(Box::new(simple_error(
+                48,
+                "NOT_IMPLEMENTED",
+                &format!("Output format {other} is not supported yet (TabSeparated, TabSeparatedWithNames and TabSeparatedWithNamesAndTypes are)"),
+            )))
+        }
+    };
+    let mut body = Vec::new();
+    let header = |f: &dyn Fn(&(String, DataType)) -> String, body: &mut Vec<u8>| {
+        let cells: Vec<String> = out.columns.iter().map(f).collect();
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                body.push(b'\t');
+            }
+            write_escaped(c.as_bytes(), body);
+        }
+        body.push(b'\n');
+    };
+    if names && !out.columns.is_empty() {
+        header(&|(n, _)| n.clone(), &mut body);
+    }
+    if types && !out.columns.is_empty() {
+        header(&|(_, t)| t.to_string(), &mut body);
+    }
+    for b in &out.batches {
+        for r in 0..b.num_rows() {
+            for (c, (_, t)) in out.columns.iter().enumerate() {
+                if c > 0 {
+                    body.push(b'\t');
+                }
+                write_tsv_value(b.column(c).as_ref(), r, t, &mut body);
+            }
+            body.push(b'\n');
+        }
+    }
+    Ok(body)
+}
 
 /// Answers a query request.
-///
-/// Placeholder until the SQL engine (`granary_query`) lands: every query is answered with
-/// HTTP 501 and `Code: 48. DB::Exception: ... (NOT_IMPLEMENTED)`. Replace this function
-/// to execute queries; its callers need not change.
-pub async fn handle_query<B>(_state: &ServerState, _request: Request<B>) -> Response<Body> {
-    response::exception(ErrorCode::NOT_IMPLEMENTED, NOT_SUPPORTED_MESSAGE)
+pub async fn handle_query<B>(state: &ServerState, request: Request<B>) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let params: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let param: HashMap<&str, &str> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let is_get = request.method() == Method::GET || request.method() == Method::HEAD;
+    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            return simple_error(
+                1062,
+                "QUERY_IS_TOO_LARGE",
+                &format!("Cannot read the request body: {e} (at most {MAX_BODY_BYTES} bytes)"),
+            )
+        }
+    };
+    let mut sql = String::new();
+    if let Some(q) = param.get("query") {
+        sql.push_str(q);
+        if !q.is_empty() && !body.is_empty() {
+            sql.push('\n');
+        }
+    }
+    match std::str::from_utf8(&body) {
+        Ok(text) => sql.push_str(text),
+        Err(_) => {
+            return simple_error(
+                6,
+                "CANNOT_PARSE_TEXT",
+                "The query is not valid UTF-8 (binary insert formats are not supported yet)",
+            )
+        }
+    }
+    if sql.trim().is_empty() {
+        return simple_error(62, "SYNTAX_ERROR", "Empty query");
+    }
+    let settings: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| {
+            !k.is_empty() && !NON_SETTINGS.contains(&k.as_str()) && !k.starts_with("param_")
+        })
+        .cloned()
+        .collect();
+    let database = param.get("database").map(|d| d.to_string());
+    let default_format = param
+        .get("default_format")
+        .map(|f| f.to_string())
+        .unwrap_or_else(|| "TabSeparated".to_string());
+    let engine = state.engine.clone();
+    let result = tokio::task::spawn_blocking(move || -> Result<QueryOutput, QueryError> {
+        let mut session = Session::new(engine);
+        if let Some(db) = database {
+            session.database = db;
+        }
+        session.set(&settings)?;
+        if is_get && !is_read_only(&sql) {
+            return Err(QueryError::new(
+                granary_query::ErrorCode::BadArguments,
+                "Cannot execute query in readonly mode: GET requests are read-only, use POST",
+            ));
+        }
+        session.execute(&sql)
+    })
+    .await;
+    let out = match result {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return error_response(&e),
+        Err(e) => return simple_error(1001, "STD_EXCEPTION", &format!("The query failed: {e}")),
+    };
+    let format = out.format.clone().unwrap_or(default_format);
+    match render(&out, &format) {
+        Ok(bytes) => {
+            let mut r = Response::new(Body::new(Bytes::from(bytes)));
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/tab-separated-values; charset=UTF-8"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format) {
+                r.headers_mut().insert("X-ClickHouse-Format", v);
+            }
+            r
+        }
+        Err(resp) => *resp,
+    }
+}
+
+/// Whether a statement only reads (what GET may run): SELECT, SHOW, DESCRIBE, EXISTS,
+/// EXPLAIN, WITH.
+fn is_read_only(sql: &str) -> bool {
+    let first = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    matches!(
+        first.as_str(),
+        "SELECT" | "SHOW" | "DESCRIBE" | "DESC" | "EXISTS" | "EXPLAIN" | "WITH" | ""
+    ) || sql.trim_start().starts_with('(')
 }

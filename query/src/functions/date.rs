@@ -1,0 +1,6 @@
+//! Date and time functions.
+
+pub mod calendar;
+mod funcs;
+
+pub use funcs::register;

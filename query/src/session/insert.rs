@@ -1,0 +1,270 @@
+//! INSERT: rows from VALUES or a SELECT, converted to the table's column types, missing
+//! columns filled from their DEFAULT expressions (or the type's default), written as one
+//! atomic insert.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{make_array, Array, ArrayRef, BinaryArray, DictionaryArray, Int32Array};
+use arrow::datatypes::{Field, Schema};
+use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use granary_storage::schema::{ColumnDef, DefaultKind};
+use granary_storage::types::DataType;
+use granary_storage::MergeTreeTable;
+use sqlparser::dialect::ClickHouseDialect;
+use sqlparser::parser::Parser;
+
+use super::QueryOutput;
+use crate::error::{ErrorCode, QueryError, Result};
+use crate::plan::binder::{call_function, string_literal, Binder, Scope};
+use crate::plan::expr::BoundExpr;
+use crate::plan::select::execute_query;
+use crate::plan::source::empty_columns_batch;
+use crate::plan::QueryContext;
+use crate::query_err;
+use crate::sql::{Insert, InsertSource};
+
+/// Converts `array` of type `from` to the column type `to` (ClickHouse's CAST).
+pub fn cast_to(array: &ArrayRef, from: &DataType, to: &DataType) -> Result<ArrayRef> {
+    if from == to {
+        return Ok(array.clone());
+    }
+    if let DataType::LowCardinality(inner) = to {
+        let values = cast_to(array, from, inner)?;
+        return Ok(arrow::compute::cast(&values, &to.to_arrow())?);
+    }
+    let rows = array.len();
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "x",
+        array.data_type().clone(),
+        true,
+    )]));
+    let batch = RecordBatch::try_new(schema, vec![array.clone()])?;
+    let e = call_function(
+        "_CAST",
+        vec![
+            BoundExpr::Column {
+                index: 0,
+                ty: from.clone(),
+                name: "x".into(),
+            },
+            string_literal(&to.to_string()),
+        ],
+    )?;
+    let out = e.eval(&batch)?.into_array(rows)?;
+    if out.data_type() != &to.to_arrow() {
+        return Ok(arrow::compute::cast(&out, &to.to_arrow())?);
+    }
+    Ok(out)
+}
+
+/// `rows` copies of the default value of type `t`: NULL for Nullable, zero or empty
+/// otherwise.
+pub fn type_default(t: &DataType, rows: usize) -> Result<ArrayRef> {
+    if t.is_nullable() && !matches!(t, DataType::LowCardinality(_)) {
+        return Ok(arrow::array::new_null_array(&t.to_arrow(), rows));
+    }
+    if let DataType::LowCardinality(_) = t {
+        let values: ArrayRef = Arc::new(BinaryArray::from_vec(vec![b"".as_slice()]));
+        let keys = Int32Array::from(vec![0; rows]);
+        let d: ArrayRef = Arc::new(DictionaryArray::try_new(keys, values)?);
+        return Ok(arrow::compute::cast(&d, &t.to_arrow())?);
+    }
+    let nulls = arrow::array::new_null_array(&t.to_arrow(), rows);
+    let data = nulls.to_data().into_builder().nulls(None).build()?;
+    Ok(make_array(data))
+}
+
+fn parse_expr(text: &str) -> Result<sqlparser::ast::Expr> {
+    Parser::new(&ClickHouseDialect {})
+        .try_with_sql(text)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|e| {
+            QueryError::new(
+                ErrorCode::SyntaxError,
+                format!("Cannot parse default expression '{text}': {e}"),
+            )
+        })
+}
+
+/// Builds the full row set of the table's stored columns from the given `columns` and
+/// their arrays, filling missing columns, and inserts it.
+pub fn insert_columns(
+    table: &Arc<MergeTreeTable>,
+    given: Vec<(ColumnDef, ArrayRef)>,
+    rows: usize,
+) -> Result<()> {
+    let schema = table.schema().clone();
+    // Scope for DEFAULT expressions: the given columns.
+    let scope = Scope {
+        columns: given
+            .iter()
+            .map(|(c, _)| (c.name.clone(), c.data_type.clone()))
+            .collect(),
+        qualifiers: vec![],
+    };
+    let given_batch = {
+        let fields: Vec<Field> = given
+            .iter()
+            .map(|(c, a)| Field::new(&c.name, a.data_type().clone(), true))
+            .collect();
+        let opts = RecordBatchOptions::new().with_row_count(Some(rows));
+        RecordBatch::try_new_with_options(
+            Arc::new(Schema::new(fields)),
+            given.iter().map(|(_, a)| a.clone()).collect(),
+            &opts,
+        )?
+    };
+    let mut arrays = Vec::new();
+    for col in schema.stored_columns() {
+        if let Some((_, a)) = given.iter().find(|(c, _)| c.name == col.name) {
+            arrays.push(a.clone());
+            continue;
+        }
+        let value = match &col.default {
+            Some(d) if matches!(d.kind, DefaultKind::Default | DefaultKind::Materialized) => {
+                let expr = parse_expr(&d.expr)?;
+                let aliases = HashMap::new();
+                let mut b = Binder::new(&scope, &aliases, None);
+                let bound = b.bind(&expr)?;
+                let v = bound.eval(&given_batch)?.into_array(rows)?;
+                cast_to(&v, bound.data_type(), &col.data_type)?
+            }
+            _ => type_default(&col.data_type, rows)?,
+        };
+        arrays.push(value);
+    }
+    let opts = RecordBatchOptions::new().with_row_count(Some(rows));
+    let batch = RecordBatch::try_new_with_options(schema.arrow_schema(), arrays, &opts)?;
+    table.insert(&batch)?;
+    Ok(())
+}
+
+/// The target columns of an insert: the named ones, or every column that is not
+/// MATERIALIZED or ALIAS.
+fn target_columns(table: &MergeTreeTable, names: &[String]) -> Result<Vec<ColumnDef>> {
+    let schema = table.schema();
+    if names.is_empty() {
+        return Ok(schema
+            .columns
+            .iter()
+            .filter(|c| {
+                !matches!(
+                    c.default.as_ref().map(|d| d.kind),
+                    Some(DefaultKind::Materialized | DefaultKind::Alias)
+                )
+            })
+            .cloned()
+            .collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            schema.column(n).cloned().map_err(|_| {
+                QueryError::new(
+                    ErrorCode::NoSuchColumnInTable,
+                    format!("No such column {n} in table {}", table.full_name()),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Inserts a query's result into `table` (columns by position).
+pub fn insert_output(
+    table: &Arc<MergeTreeTable>,
+    names: &[String],
+    out: QueryOutput,
+) -> Result<()> {
+    let cols = target_columns(table, names)?;
+    if out.columns.len() != cols.len() {
+        return query_err!(
+            NumberOfArgumentsDoesntMatch,
+            "Number of columns doesn't match: the query gives {}, the insert expects {}",
+            out.columns.len(),
+            cols.len()
+        );
+    }
+    let rows = out.num_rows();
+    let mut given = Vec::new();
+    for (i, c) in cols.into_iter().enumerate() {
+        let parts: Vec<&dyn Array> = out.batches.iter().map(|b| b.column(i).as_ref()).collect();
+        let arr = if parts.is_empty() {
+            arrow::array::new_empty_array(&out.columns[i].1.to_arrow())
+        } else {
+            arrow::compute::concat(&parts)?
+        };
+        let arr = cast_to(&arr, &out.columns[i].1, &c.data_type)?;
+        given.push((c, arr));
+    }
+    if rows == 0 {
+        return Ok(());
+    }
+    insert_columns(table, given, rows)
+}
+
+pub(super) fn execute_insert(ctx: &QueryContext, _sql: &str, ins: &Insert) -> Result<QueryOutput> {
+    let db = ins.database.clone().unwrap_or_else(|| ctx.database.clone());
+    let table = ctx.engine.table(&db, &ins.name)?;
+    match &ins.source {
+        InsertSource::Select(q) => {
+            let out = execute_query(ctx, q)?;
+            insert_output(&table, &ins.columns, out)?;
+        }
+        InsertSource::Values(rows) => {
+            let cols = target_columns(&table, &ins.columns)?;
+            let scope = Scope::default();
+            let aliases = HashMap::new();
+            let one = empty_columns_batch(1)?;
+            let mut per_column: Vec<Vec<ArrayRef>> = vec![Vec::new(); cols.len()];
+            for (r, row) in rows.iter().enumerate() {
+                if row.len() != cols.len() {
+                    return query_err!(
+                        CannotParseInputAssertionFailed,
+                        "Cannot parse input: row {} has {} values, expected {} (columns {})",
+                        r + 1,
+                        row.len(),
+                        cols.len(),
+                        cols.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                    );
+                }
+                for (c, (e, col)) in row.iter().zip(&cols).enumerate() {
+                    let at = |e: QueryError| {
+                        QueryError::new(
+                            ErrorCode::CannotParseText,
+                            format!("{} (at row {}, column {})", e.message(), r + 1, col.name),
+                        )
+                    };
+                    let mut b = Binder::new(&scope, &aliases, None);
+                    let bound = b.bind(e).map_err(at)?;
+                    let v = bound.eval(&one).and_then(|v| v.into_array(1)).map_err(at)?;
+                    let v = cast_to(&v, bound.data_type(), &col.data_type).map_err(at)?;
+                    per_column[c].push(v);
+                }
+            }
+            let n = rows.len();
+            if n == 0 {
+                return Ok(QueryOutput::default());
+            }
+            let mut given = Vec::new();
+            for (col, pieces) in cols.into_iter().zip(per_column) {
+                let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
+                let arr = arrow::compute::concat(&refs)?;
+                let arr = if arr.data_type() != &col.data_type.to_arrow() {
+                    arrow::compute::cast(&arr, &col.data_type.to_arrow())?
+                } else {
+                    arr
+                };
+                given.push((col, arr));
+            }
+            insert_columns(&table, given, n)?;
+        }
+        InsertSource::Format { format, .. } => {
+            return query_err!(
+                NotImplemented,
+                "INSERT ... FORMAT {format} is not supported yet (input formats come with the HTTP interface)"
+            )
+        }
+    }
+    Ok(QueryOutput::default())
+}

@@ -1,0 +1,139 @@
+//! Statements end to end through a session: DDL, INSERT, EXPLAIN, OPTIMIZE, DROP PARTITION,
+//! SHOW and DESCRIBE.
+
+use granary_query::session::{QueryOutput, Session};
+use granary_storage::StorageEngine;
+
+/// The output as ClickHouse's TSV lines.
+fn text(out: &QueryOutput) -> Vec<String> {
+    let types: Vec<_> = out.columns.iter().map(|(_, t)| t.clone()).collect();
+    granary_query::format::format_tsv(&out.batches, &types)
+        .lines()
+        .map(|l| l.to_string())
+        .collect()
+}
+
+#[test]
+fn ddl_insert_select_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = StorageEngine::open(dir.path()).unwrap();
+    let mut s = Session::new(engine.clone());
+    s.execute(
+        "CREATE TABLE events (id UInt64, kind LowCardinality(String), d Date, n Nullable(Int32), note String DEFAULT concat('k=', kind)) \
+         ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY (kind, id) SETTINGS index_granularity = 2",
+    )
+    .unwrap();
+    s.execute(
+        "INSERT INTO events (id, kind, d, n) VALUES (1, 'a', '2024-01-05', 5), (2, 'b', '2024-01-06', NULL), \
+         (3, 'a', '2024-02-01', -3), (4, 'c', '2024-02-02', 7), (5, 'a', '2024-02-03', 1)",
+    )
+    .unwrap();
+    let out = s
+        .execute("SELECT id, kind, n, note FROM events WHERE kind = 'a' ORDER BY id")
+        .unwrap();
+    assert_eq!(
+        text(&out),
+        ["1\ta\t5\tk=a", "3\ta\t-3\tk=a", "5\ta\t1\tk=a"]
+    );
+    let out = s
+        .execute(
+            "SELECT kind, count() AS c, sum(n) FROM events GROUP BY kind ORDER BY c DESC, kind",
+        )
+        .unwrap();
+    assert_eq!(text(&out), ["a\t3\t3", "b\t1\t\\N", "c\t1\t7"]);
+    // EXPLAIN shows the primary key pruning granules.
+    let plan = text(
+        &s.execute("EXPLAIN SELECT id FROM events WHERE kind = 'c'")
+            .unwrap(),
+    );
+    assert!(
+        plan.iter()
+            .any(|l| l.contains(r"Condition: kind in [\'c\', \'c\']")),
+        "{plan:?}"
+    );
+    assert!(plan.iter().any(|l| l.contains("Parts: 1/2")), "{plan:?}");
+    // INSERT ... SELECT, OPTIMIZE FINAL, DROP PARTITION, TRUNCATE.
+    s.execute("CREATE TABLE copy (id UInt64, d Date) ENGINE = MergeTree ORDER BY id")
+        .unwrap();
+    s.execute("INSERT INTO copy SELECT id, d FROM events WHERE id > 1")
+        .unwrap();
+    s.execute("INSERT INTO copy VALUES (10, '2024-03-01')")
+        .unwrap();
+    s.execute("OPTIMIZE TABLE copy FINAL").unwrap();
+    assert_eq!(
+        engine
+            .table("default", "copy")
+            .unwrap()
+            .snapshot()
+            .parts
+            .len(),
+        1
+    );
+    assert_eq!(text(&s.execute("SELECT count() FROM copy").unwrap()), ["5"]);
+    s.execute("ALTER TABLE events DROP PARTITION 202401")
+        .unwrap();
+    assert_eq!(
+        text(&s.execute("SELECT id FROM events ORDER BY id").unwrap()),
+        ["3", "4", "5"]
+    );
+    s.execute("TRUNCATE TABLE events").unwrap();
+    assert_eq!(
+        text(&s.execute("SELECT count() FROM events").unwrap()),
+        ["0"]
+    );
+    // SHOW, DESCRIBE, EXISTS, USE, errors.
+    assert_eq!(text(&s.execute("SHOW TABLES").unwrap()), ["copy", "events"]);
+    let desc = text(&s.execute("DESCRIBE TABLE events").unwrap());
+    assert_eq!(desc[1], "kind\tLowCardinality(String)\t\t\t\t\t");
+    assert_eq!(
+        desc[4],
+        "note\tString\tDEFAULT\tconcat(\\'k=\\', kind)\t\t\t"
+    );
+    assert_eq!(text(&s.execute("EXISTS TABLE copy").unwrap()), ["1"]);
+    s.execute("CREATE DATABASE other").unwrap();
+    s.execute("USE other").unwrap();
+    assert_eq!(s.execute("SELECT * FROM copy").unwrap_err().code(), 60);
+    assert_eq!(
+        s.execute("SELECT count() FROM default.copy")
+            .map(|o| text(&o))
+            .unwrap(),
+        ["5"]
+    );
+    assert_eq!(
+        s.execute("INSERT INTO default.copy (nope) VALUES (1)")
+            .unwrap_err()
+            .code(),
+        16
+    );
+    let e = s
+        .execute("INSERT INTO default.copy VALUES (1)")
+        .unwrap_err();
+    assert!(e.message().contains("row 1"), "{e}");
+    s.execute("DROP TABLE default.copy").unwrap();
+    assert_eq!(
+        s.execute("SELECT 1 FROM default.copy").unwrap_err().code(),
+        60
+    );
+    assert_eq!(
+        s.execute("SET no_such_setting = 1").unwrap_err().code(),
+        115
+    );
+}
+
+#[test]
+fn data_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut s = Session::new(StorageEngine::open(dir.path()).unwrap());
+        s.execute("CREATE TABLE t (a UInt32, s String) ENGINE = ReplacingMergeTree ORDER BY a")
+            .unwrap();
+        s.execute("INSERT INTO t VALUES (1, 'x'), (2, 'y')")
+            .unwrap();
+        s.execute("INSERT INTO t VALUES (2, 'z')").unwrap();
+    }
+    let mut s = Session::new(StorageEngine::open(dir.path()).unwrap());
+    assert_eq!(
+        text(&s.execute("SELECT a, s FROM t FINAL ORDER BY a").unwrap()),
+        ["1\tx", "2\tz"]
+    );
+}
