@@ -137,3 +137,22 @@ fn data_survives_a_restart() {
         ["1\tx", "2\tz"]
     );
 }
+
+#[test]
+fn values_parse_number_literals_as_the_column_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::new(StorageEngine::open(dir.path()).unwrap());
+    s.execute("CREATE TABLE d (a Decimal(10, 2)) ENGINE = MergeTree ORDER BY tuple()")
+        .unwrap();
+    // ClickHouse stores 19.99 exactly here, though CAST(19.99 AS Decimal(10, 2)) is 19.98.
+    s.execute("INSERT INTO d VALUES (19.99), (-5.55), (1e2)")
+        .unwrap();
+    assert_eq!(
+        text(&s.execute("SELECT a FROM d").unwrap()),
+        ["19.99", "-5.55", "100"]
+    );
+    assert_eq!(
+        text(&s.execute("SELECT sum(a) FROM d").unwrap()),
+        ["114.44"]
+    );
+}

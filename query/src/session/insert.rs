@@ -140,6 +140,23 @@ pub fn insert_columns(
     Ok(())
 }
 
+/// The text of a number literal (`19.99`, `-5.5`), if `e` is one.
+fn numeric_literal_text(e: &sqlparser::ast::Expr) -> Option<String> {
+    use sqlparser::ast::{Expr, UnaryOperator, Value as V};
+    match e {
+        Expr::Value(v) => match &v.value {
+            V::Number(n, _) => Some(n.clone()),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => numeric_literal_text(expr).map(|t| format!("-{t}")),
+        Expr::Nested(inner) => numeric_literal_text(inner),
+        _ => None,
+    }
+}
+
 /// The target columns of an insert: the named ones, or every column that is not
 /// MATERIALIZED or ALIAS.
 fn target_columns(table: &MergeTreeTable, names: &[String]) -> Result<Vec<ColumnDef>> {
@@ -236,7 +253,14 @@ pub(super) fn execute_insert(ctx: &QueryContext, _sql: &str, ins: &Insert) -> Re
                         )
                     };
                     let mut b = Binder::new(&scope, &aliases, None);
-                    let bound = b.bind(e).map_err(at)?;
+                    // VALUES parses a number literal as the column's type, so 19.99 into a
+                    // Decimal is exact (a CAST from Float64 would give 19.98).
+                    let bound = match (numeric_literal_text(e), col.data_type.base()) {
+                        (Some(text), DataType::Decimal { .. }) if !text.contains(['e', 'E']) => {
+                            string_literal(&text)
+                        }
+                        _ => b.bind(e).map_err(at)?,
+                    };
                     let v = bound.eval(&one).and_then(|v| v.into_array(1)).map_err(at)?;
                     let v = cast_to(&v, bound.data_type(), &col.data_type).map_err(at)?;
                     per_column[c].push(v);
