@@ -1,8 +1,13 @@
 //! Values flowing through expression evaluation: a whole column, or a constant that stands
 //! for every row without being repeated (ClickHouse's `ColumnConst`).
 
-use arrow::array::{new_null_array, Array, ArrayRef};
+use std::sync::Arc;
+
+use arrow::array::{
+    make_array, new_null_array, Array, ArrayRef, BinaryArray, DictionaryArray, Int32Array,
+};
 use arrow::datatypes::DataType as ArrowType;
+use granary_storage::types::DataType;
 
 use crate::error::Result;
 
@@ -56,4 +61,21 @@ pub fn repeat(scalar: &ArrayRef, rows: usize) -> Result<ArrayRef> {
     }
     let idx = arrow::array::UInt32Array::from(vec![0u32; rows]);
     Ok(arrow::compute::take(scalar.as_ref(), &idx, None)?)
+}
+
+/// `rows` copies of the default value of type `t`: NULL for Nullable, zero or empty
+/// otherwise.
+pub fn type_default(t: &DataType, rows: usize) -> Result<ArrayRef> {
+    if t.is_nullable() && !matches!(t, DataType::LowCardinality(_)) {
+        return Ok(arrow::array::new_null_array(&t.to_arrow(), rows));
+    }
+    if let DataType::LowCardinality(_) = t {
+        let values: ArrayRef = Arc::new(BinaryArray::from_vec(vec![b"".as_slice()]));
+        let keys = Int32Array::from(vec![0; rows]);
+        let d: ArrayRef = Arc::new(DictionaryArray::try_new(keys, values)?);
+        return Ok(arrow::compute::cast(&d, &t.to_arrow())?);
+    }
+    let nulls = arrow::array::new_null_array(&t.to_arrow(), rows);
+    let data = nulls.to_data().into_builder().nulls(None).build()?;
+    Ok(make_array(data))
 }

@@ -17,6 +17,7 @@ use crate::columnar::ColumnarValue;
 use crate::error::Result;
 
 mod arithmetic;
+mod array;
 pub mod cast;
 pub(crate) mod common;
 mod comparison;
@@ -140,6 +141,7 @@ pub fn registry() -> &'static FunctionRegistry {
 /// Registers every built-in function family.
 fn register_builtins(r: &mut FunctionRegistry) {
     conversion::register(r);
+    array::register(r);
     arithmetic::register(r);
     comparison::register(r);
     logical::register(r);

@@ -118,6 +118,26 @@ pub fn cast_with(
         )
     };
     match (&from, to) {
+        // Maps: convert keys and values (arrays are handled below).
+        (T::Map(fk, fv), T::Map(tk, tv)) => {
+            let map = a.as_map();
+            let keys = cast_with(map.keys(), fk, tk, on_err)?;
+            let values = cast_with(map.values(), fv, tv, on_err)?;
+            let at::DataType::Map(entries, sorted) = to.to_arrow() else {
+                return Err(cannot_convert(&from, to));
+            };
+            let at::DataType::Struct(fields) = entries.data_type().clone() else {
+                return Err(cannot_convert(&from, to));
+            };
+            let s = arrow::array::StructArray::try_new(fields, vec![keys, values], None)?;
+            Ok(Arc::new(arrow::array::MapArray::try_new(
+                entries,
+                map.offsets().clone(),
+                s,
+                map.nulls().cloned(),
+                sorted,
+            )?))
+        }
         (_, T::String) => to_string_array(&a, &from),
         (T::String | T::FixedString(_), t) if !matches!(t, T::FixedString(_)) => {
             parse_strings(&a, to, on_err)

@@ -450,6 +450,42 @@ impl<'a> Binder<'a> {
                 self.call(&f, vec![a])
             }
             Expr::Function(f) => self.function(f),
+            Expr::Array(a) => {
+                let items = a
+                    .elem
+                    .iter()
+                    .map(|e| self.bind(e))
+                    .collect::<Result<Vec<_>>>()?;
+                self.call("array", items)
+            }
+            Expr::Dictionary(fields) => {
+                let mut args = Vec::with_capacity(fields.len() * 2);
+                for f in fields {
+                    args.push(string_literal(&f.key.value));
+                    args.push(self.bind(&f.value)?);
+                }
+                self.call("map", args)
+            }
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                let mut cur = self.bind(root)?;
+                for access in access_chain {
+                    match access {
+                        sqlparser::ast::AccessExpr::Subscript(
+                            sqlparser::ast::Subscript::Index { index },
+                        ) => {
+                            let i = self.bind(index)?;
+                            cur = self.call("arrayElement", vec![cur, i])?;
+                        }
+                        other => {
+                            return query_err!(
+                                NotImplemented,
+                                "Access {other} is not supported yet"
+                            )
+                        }
+                    }
+                }
+                Ok(cur)
+            }
             other => query_err!(NotImplemented, "Expression {other} is not supported yet"),
         }
     }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{make_array, Array, ArrayRef, BinaryArray, DictionaryArray, Int32Array};
+use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use granary_storage::schema::{ColumnDef, DefaultKind};
@@ -15,6 +15,7 @@ use sqlparser::dialect::ClickHouseDialect;
 use sqlparser::parser::Parser;
 
 use super::QueryOutput;
+use crate::columnar::type_default;
 use crate::error::{ErrorCode, QueryError, Result};
 use crate::plan::binder::{call_function, string_literal, Binder, Scope};
 use crate::plan::expr::BoundExpr;
@@ -56,23 +57,6 @@ pub fn cast_to(array: &ArrayRef, from: &DataType, to: &DataType) -> Result<Array
         return Ok(arrow::compute::cast(&out, &to.to_arrow())?);
     }
     Ok(out)
-}
-
-/// `rows` copies of the default value of type `t`: NULL for Nullable, zero or empty
-/// otherwise.
-pub fn type_default(t: &DataType, rows: usize) -> Result<ArrayRef> {
-    if t.is_nullable() && !matches!(t, DataType::LowCardinality(_)) {
-        return Ok(arrow::array::new_null_array(&t.to_arrow(), rows));
-    }
-    if let DataType::LowCardinality(_) = t {
-        let values: ArrayRef = Arc::new(BinaryArray::from_vec(vec![b"".as_slice()]));
-        let keys = Int32Array::from(vec![0; rows]);
-        let d: ArrayRef = Arc::new(DictionaryArray::try_new(keys, values)?);
-        return Ok(arrow::compute::cast(&d, &t.to_arrow())?);
-    }
-    let nulls = arrow::array::new_null_array(&t.to_arrow(), rows);
-    let data = nulls.to_data().into_builder().nulls(None).build()?;
-    Ok(make_array(data))
 }
 
 fn parse_expr(text: &str) -> Result<sqlparser::ast::Expr> {
