@@ -123,7 +123,7 @@ impl ScalarFunction for MapFn {
         "map"
     }
     fn return_type(&self, args: &[DataType], _: &[Option<ArrayRef>]) -> Result<DataType> {
-        if args.len() % 2 != 0 {
+        if !args.len().is_multiple_of(2) {
             return query_err!(
                 NumberOfArgumentsDoesntMatch,
                 "Function map requires an even number of arguments, but {} given",
