@@ -39,6 +39,7 @@ impl Default for QuerySettings {
 }
 
 /// What a query runs against.
+#[derive(Clone)]
 pub struct QueryContext {
     /// The storage engine.
     pub engine: Arc<StorageEngine>,
@@ -46,6 +47,8 @@ pub struct QueryContext {
     pub database: String,
     /// Execution settings.
     pub settings: QuerySettings,
+    /// Common table expressions in scope (`WITH name AS (SELECT ...)`), innermost last.
+    pub ctes: Vec<(String, Arc<sqlparser::ast::Query>)>,
 }
 
 impl QueryContext {

@@ -49,6 +49,7 @@ impl Session {
             engine: self.engine.clone(),
             database: self.database.clone(),
             settings: settings.clone(),
+            ctes: Vec::new(),
         }
     }
 

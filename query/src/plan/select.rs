@@ -46,8 +46,19 @@ impl QueryOutput {
 
 /// Runs a query (a SELECT, possibly with UNION ALL, ORDER BY and LIMIT).
 pub fn execute_query(ctx: &QueryContext, q: &Query) -> Result<QueryOutput> {
-    if q.with.is_some() {
-        return query_err!(NotImplemented, "WITH is not supported yet");
+    if let Some(with) = &q.with {
+        if with.recursive {
+            return query_err!(NotImplemented, "WITH RECURSIVE is not supported yet");
+        }
+        let mut inner = ctx.clone();
+        for cte in &with.cte_tables {
+            inner
+                .ctes
+                .push((cte.alias.name.value.clone(), Arc::new((*cte.query).clone())));
+        }
+        let mut q = q.clone();
+        q.with = None;
+        return execute_query(&inner, &q);
     }
     let order_by: Vec<sqlparser::ast::OrderByExpr> = match &q.order_by {
         None => Vec::new(),
@@ -58,10 +69,12 @@ pub fn execute_query(ctx: &QueryContext, q: &Query) -> Result<QueryOutput> {
             }
         },
     };
-    let (limit, offset) = limit_offset(ctx, q.limit_clause.as_ref())?;
+    let (limit, offset, limit_by) = limit_offset(q.limit_clause.as_ref())?;
     match q.body.as_ref() {
-        SetExpr::Select(s) => execute_select(ctx, s, &order_by, limit, offset),
-        SetExpr::Query(inner) if order_by.is_empty() && limit.is_none() && offset == 0 => {
+        SetExpr::Select(s) => execute_select(ctx, s, &order_by, limit, offset, limit_by.as_ref()),
+        SetExpr::Query(inner)
+            if order_by.is_empty() && limit.is_none() && offset == 0 && limit_by.is_none() =>
+        {
             execute_query(ctx, inner)
         }
         SetExpr::SetOperation {
@@ -70,7 +83,7 @@ pub fn execute_query(ctx: &QueryContext, q: &Query) -> Result<QueryOutput> {
             left,
             right,
         } => {
-            if !order_by.is_empty() || limit.is_some() {
+            if !order_by.is_empty() || limit.is_some() || limit_by.is_some() {
                 return query_err!(
                     NotImplemented,
                     "ORDER BY / LIMIT over UNION ALL is not supported yet"
@@ -105,7 +118,7 @@ pub fn execute_query(ctx: &QueryContext, q: &Query) -> Result<QueryOutput> {
 
 fn execute_set(ctx: &QueryContext, s: &SetExpr) -> Result<QueryOutput> {
     match s {
-        SetExpr::Select(sel) => execute_select(ctx, sel, &[], None, 0),
+        SetExpr::Select(sel) => execute_select(ctx, sel, &[], None, 0, None),
         SetExpr::Query(q) => execute_query(ctx, q),
         other => query_err!(NotImplemented, "{other} is not supported yet"),
     }
@@ -126,28 +139,36 @@ fn const_u64(e: &Expr, what: &str) -> Result<u64> {
     }
 }
 
-fn limit_offset(_ctx: &QueryContext, l: Option<&LimitClause>) -> Result<(Option<u64>, u64)> {
+/// `LIMIT n BY exprs`: at most `n` rows for each value of `exprs`.
+type LimitBy = Option<(u64, Vec<Expr>)>;
+
+fn limit_offset(l: Option<&LimitClause>) -> Result<(Option<u64>, u64, LimitBy)> {
     match l {
-        None => Ok((None, 0)),
+        None => Ok((None, 0, None)),
         Some(LimitClause::LimitOffset {
             limit,
             offset,
             limit_by,
         }) => {
-            if !limit_by.is_empty() {
-                return query_err!(NotImplemented, "LIMIT BY is not supported yet");
-            }
             let limit = limit.as_ref().map(|e| const_u64(e, "LIMIT")).transpose()?;
             let offset = offset
                 .as_ref()
                 .map(|o| const_u64(&o.value, "OFFSET"))
                 .transpose()?
                 .unwrap_or(0);
-            Ok((limit, offset))
+            if !limit_by.is_empty() {
+                if offset != 0 {
+                    return query_err!(NotImplemented, "LIMIT n OFFSET m BY is not supported yet");
+                }
+                let n = limit.unwrap_or(u64::MAX);
+                return Ok((None, 0, Some((n, limit_by.clone()))));
+            }
+            Ok((limit, offset, None))
         }
         Some(LimitClause::OffsetCommaLimit { offset, limit }) => Ok((
             Some(const_u64(limit, "LIMIT")?),
             const_u64(offset, "OFFSET")?,
+            None,
         )),
     }
 }
@@ -199,6 +220,23 @@ fn resolve_source(ctx: &QueryContext, select: &Select) -> Result<(SourceSpec, Sc
                 [d, t] => (d.clone(), t.clone()),
                 _ => return query_err!(SyntaxError, "Bad table name {name}"),
             };
+            // A common table expression, which sees only those defined before it.
+            if parts.len() == 1 {
+                if let Some(i) = ctx.ctes.iter().rposition(|(n, _)| n == &table) {
+                    let mut inner = ctx.clone();
+                    inner.ctes.truncate(i);
+                    let out = execute_query(&inner, &ctx.ctes[i].1)?;
+                    let mut qualifiers = vec![table.clone()];
+                    if let Some(a) = alias {
+                        qualifiers.push(a.name.value.clone());
+                    }
+                    let scope = Scope {
+                        columns: out.columns.clone(),
+                        qualifiers,
+                    };
+                    return Ok((SourceSpec::Ready(Source::Batches(out.batches)), scope));
+                }
+            }
             if db == "system" && table == "one" {
                 let (s, scope) = Source::one();
                 return Ok((SourceSpec::Ready(s), scope));
@@ -346,6 +384,7 @@ fn execute_select(
     order_by: &[sqlparser::ast::OrderByExpr],
     limit: Option<u64>,
     offset: u64,
+    limit_by: Option<&(u64, Vec<Expr>)>,
 ) -> Result<QueryOutput> {
     let (spec, scope) = resolve_source(ctx, select)?;
 
@@ -422,6 +461,15 @@ fn execute_select(
         order_exprs.push((e, descending, nulls_first));
     }
 
+    // LIMIT n BY exprs.
+    let mut by_exprs = Vec::new();
+    if let Some((_, exprs)) = limit_by {
+        for e in exprs {
+            let mut b = Binder::new(&scope, &aliases, Some(&mut calls));
+            by_exprs.push(b.bind(e)?);
+        }
+    }
+
     // GROUP BY keys: positions, aliases or expressions.
     let mut keys = Vec::new();
     match &select.group_by {
@@ -494,10 +542,18 @@ fn execute_select(
         calls,
         select_exprs,
         order_exprs,
+        by_exprs,
         having,
     };
     let rows = pipeline.run(ctx, &source, names, limit.map(|l| l + offset))?;
-    finish_rows(ctx, rows, distinct, limit, offset)
+    finish_rows(
+        ctx,
+        rows,
+        distinct,
+        limit,
+        offset,
+        limit_by.map(|(n, _)| *n),
+    )
 }
 
 /// The rows a pipeline produced, before ORDER BY / DISTINCT / LIMIT: the visible columns
@@ -506,6 +562,8 @@ struct FinalRows {
     batch: RecordBatch,
     columns: Vec<(String, DataType)>,
     sort_keys: Vec<SortKey>,
+    /// Hidden `LIMIT BY` columns, after the sort columns.
+    by_count: usize,
 }
 
 /// Everything the per-morsel and final steps need.
@@ -516,6 +574,8 @@ struct Pipeline {
     calls: Vec<AggregateCall>,
     select_exprs: Vec<BoundExpr>,
     order_exprs: Vec<(BoundExpr, bool, bool)>,
+    /// `LIMIT n BY` expressions: hidden columns after the ORDER BY ones.
+    by_exprs: Vec<BoundExpr>,
     having: Option<BoundExpr>,
 }
 
@@ -538,6 +598,7 @@ impl Pipeline {
         } else {
             self.select_exprs.iter().for_each(&mut add);
             self.order_exprs.iter().for_each(|(e, ..)| add(e));
+            self.by_exprs.iter().for_each(&mut add);
         }
         cols.retain(|c| *c < AGGREGATE_INDEX_BASE);
         cols.sort_unstable();
@@ -567,6 +628,9 @@ impl Pipeline {
             e.remap_columns(&pos);
         }
         for (e, ..) in &mut self.order_exprs {
+            e.remap_columns(&pos);
+        }
+        for e in &mut self.by_exprs {
             e.remap_columns(&pos);
         }
         for c in &mut self.calls {
@@ -693,6 +757,7 @@ impl Pipeline {
                     .select_exprs
                     .iter()
                     .chain(self.order_exprs.iter().map(|(e, ..)| e))
+                    .chain(self.by_exprs.iter())
                 {
                     arrays.push(e.eval_array(&batch)?);
                 }
@@ -745,6 +810,9 @@ impl Pipeline {
         for (i, (e, ..)) in self.order_exprs.iter().enumerate() {
             columns.push((format!("__order_{i}"), e.data_type().clone()));
         }
+        for (i, e) in self.by_exprs.iter().enumerate() {
+            columns.push((format!("__by_{i}"), e.data_type().clone()));
+        }
         let all = if batches.is_empty() {
             empty_batch(&columns)?
         } else {
@@ -754,6 +822,7 @@ impl Pipeline {
             batch: all,
             columns,
             sort_keys: self.sort_keys_in_rows(),
+            by_count: self.by_exprs.len(),
         })
     }
 
@@ -800,11 +869,17 @@ impl Pipeline {
             out.push(r.eval_array(&agg_batch)?);
             columns.push((format!("__order_{i}"), e.data_type().clone()));
         }
+        for (i, e) in self.by_exprs.iter().enumerate() {
+            let r = rewrite(e)?;
+            out.push(r.eval_array(&agg_batch)?);
+            columns.push((format!("__by_{i}"), e.data_type().clone()));
+        }
         let batch = plain_batch(out, agg_batch.num_rows())?;
         Ok(FinalRows {
             batch,
             columns,
             sort_keys: self.sort_keys_in_rows(),
+            by_count: self.by_exprs.len(),
         })
     }
 }
@@ -949,13 +1024,15 @@ fn finish_rows(
     distinct: bool,
     limit: Option<u64>,
     offset: u64,
+    limit_by: Option<u64>,
 ) -> Result<QueryOutput> {
     let FinalRows {
         mut batch,
         columns,
         sort_keys,
+        by_count,
     } = rows;
-    let visible = columns.len() - sort_keys.len();
+    let visible = columns.len() - sort_keys.len() - by_count;
     if distinct {
         batch = distinct_rows(&batch, visible)?;
     }
@@ -965,6 +1042,10 @@ fn finish_rows(
         &sort_keys,
         if sort_keys.is_empty() { None } else { want },
     )?;
+    if let Some(n) = limit_by {
+        let first = columns.len() - by_count;
+        batch = limit_rows_by(&batch, first..columns.len(), n)?;
+    }
     let start = (offset as usize).min(batch.num_rows());
     let len = match limit {
         Some(l) => (l as usize).min(batch.num_rows() - start),
@@ -988,6 +1069,30 @@ fn finish_rows(
         batches: vec![out],
         format: None,
     })
+}
+
+/// `LIMIT n BY`: keeps the first `n` rows of each combination of the `by` columns.
+fn limit_rows_by(batch: &RecordBatch, by: std::ops::Range<usize>, n: u64) -> Result<RecordBatch> {
+    if batch.num_rows() == 0 || by.is_empty() {
+        return Ok(batch.clone());
+    }
+    let fields = by
+        .clone()
+        .map(|i| arrow::row::SortField::new(batch.column(i).data_type().clone()))
+        .collect();
+    let conv = arrow::row::RowConverter::new(fields)?;
+    let cols: Vec<ArrayRef> = by.map(|i| batch.column(i).clone()).collect();
+    let rows = conv.convert_columns(&cols)?;
+    let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
+    let keep: BooleanArray = rows
+        .iter()
+        .map(|r| {
+            let c = seen.entry(r.as_ref().to_vec()).or_insert(0);
+            *c += 1;
+            Some(*c <= n)
+        })
+        .collect();
+    Ok(filter_record_batch(batch, &keep)?)
 }
 
 /// Keeps the first row of each distinct combination of the first `visible` columns.
