@@ -4,6 +4,7 @@ pub mod aggregate;
 pub mod binder;
 pub mod explain;
 pub mod expr;
+pub mod join;
 pub mod select;
 pub mod source;
 

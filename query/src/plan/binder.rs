@@ -41,11 +41,29 @@ pub struct Scope {
     pub columns: Vec<(String, DataType)>,
     /// Table name or alias that may qualify column names.
     pub qualifiers: Vec<String>,
+    /// Per-column qualifiers when the scope joins several tables (empty: every column
+    /// takes `qualifiers`).
+    pub column_qualifiers: Vec<Vec<String>>,
 }
 
 impl Scope {
     fn find(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|(n, _)| n == name)
+    }
+
+    /// The qualifiers that may prefix column `i`.
+    pub fn qualifiers_of(&self, i: usize) -> &[String] {
+        self.column_qualifiers
+            .get(i)
+            .map(|q| q.as_slice())
+            .unwrap_or(&self.qualifiers)
+    }
+
+    /// Column `name` qualified by `qualifier` (`t.name`, `db.t.name`).
+    fn find_qualified(&self, qualifier: &str, name: &str) -> Option<usize> {
+        (0..self.columns.len()).find(|&i| {
+            self.columns[i].0 == name && self.qualifiers_of(i).iter().any(|q| q == qualifier)
+        })
     }
 }
 
@@ -222,15 +240,13 @@ impl<'a> Binder<'a> {
         // Full dotted name as a column first (ClickHouse allows dots in names), then a
         // qualified reference, then an alias.
         let found = self.scope.find(&name).or_else(|| {
-            if parts.len() >= 2
-                && self.scope.qualifiers.iter().any(|q| {
-                    q == &parts[parts.len() - 2] || parts[..parts.len() - 1].join(".") == *q
+            let n = parts.len();
+            (n >= 2)
+                .then(|| {
+                    self.scope
+                        .find_qualified(&parts[..n - 1].join("."), &parts[n - 1])
                 })
-            {
-                self.scope.find(&parts[parts.len() - 1])
-            } else {
-                None
-            }
+                .flatten()
         });
         if let Some(i) = found {
             let (n, t) = &self.scope.columns[i];

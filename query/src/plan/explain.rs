@@ -83,6 +83,7 @@ pub fn explain(ctx: &QueryContext, q: &Query) -> Result<QueryOutput> {
                             .map(|c| (c.name.clone(), c.data_type.clone()))
                             .collect(),
                         qualifiers: vec![name.clone(), format!("{db}.{name}")],
+                        column_qualifiers: Vec::new(),
                     };
                     let aliases = HashMap::new();
                     let mut filter = None;

@@ -205,9 +205,18 @@ fn resolve_source(ctx: &QueryContext, select: &Select) -> Result<(SourceSpec, Sc
         return Ok((SourceSpec::Ready(s), scope));
     }
     if select.from.len() > 1 || !select.from[0].joins.is_empty() {
-        return query_err!(NotImplemented, "JOIN is not supported yet");
+        let (source, scope) = super::join::resolve_joins(ctx, &select.from)?;
+        return Ok((SourceSpec::Ready(source), scope));
     }
-    match &select.from[0].relation {
+    resolve_factor(ctx, &select.from[0].relation)
+}
+
+/// Resolves one table factor (a table, table function, subquery or CTE).
+pub(super) fn resolve_factor(
+    ctx: &QueryContext,
+    factor: &TableFactor,
+) -> Result<(SourceSpec, Scope)> {
+    match factor {
         TableFactor::Table {
             name, alias, args, ..
         } => {
@@ -233,6 +242,7 @@ fn resolve_source(ctx: &QueryContext, select: &Select) -> Result<(SourceSpec, Sc
                     let scope = Scope {
                         columns: out.columns.clone(),
                         qualifiers,
+                        column_qualifiers: Vec::new(),
                     };
                     return Ok((SourceSpec::Ready(Source::Batches(out.batches)), scope));
                 }
@@ -258,6 +268,7 @@ fn resolve_source(ctx: &QueryContext, select: &Select) -> Result<(SourceSpec, Sc
             let scope = Scope {
                 columns,
                 qualifiers,
+                column_qualifiers: Vec::new(),
             };
             if final_ {
                 return Ok((SourceSpec::Ready(final_source(&t)?), scope));
@@ -275,6 +286,7 @@ fn resolve_source(ctx: &QueryContext, select: &Select) -> Result<(SourceSpec, Sc
             let scope = Scope {
                 columns: out.columns.clone(),
                 qualifiers,
+                column_qualifiers: Vec::new(),
             };
             Ok((SourceSpec::Ready(Source::Batches(out.batches)), scope))
         }
@@ -346,6 +358,7 @@ fn table_function(
             Scope {
                 columns: vec![("number".into(), DataType::UInt64)],
                 qualifiers: vec!["numbers".into()],
+                column_qualifiers: Vec::new(),
             },
         )),
         ("numbers", [s, n]) => Ok((
@@ -356,6 +369,7 @@ fn table_function(
             Scope {
                 columns: vec![("number".into(), DataType::UInt64)],
                 qualifiers: vec!["numbers".into()],
+                column_qualifiers: Vec::new(),
             },
         )),
         ("numbers", _) => query_err!(
@@ -366,7 +380,8 @@ fn table_function(
     }
 }
 
-enum SourceSpec {
+/// A source, or a table whose source is built once the WHERE clause is known (pruning).
+pub(super) enum SourceSpec {
     Ready(Source),
     Table(Arc<granary_storage::MergeTreeTable>),
 }

@@ -83,6 +83,7 @@ impl Source {
             Scope {
                 columns: vec![("dummy".into(), DataType::UInt8)],
                 qualifiers: vec!["one".into(), "system.one".into()],
+                column_qualifiers: Vec::new(),
             },
         )
     }

@@ -86,6 +86,7 @@ pub fn insert_columns(
             .map(|(c, _)| (c.name.clone(), c.data_type.clone()))
             .collect(),
         qualifiers: vec![],
+        column_qualifiers: Vec::new(),
     };
     let given_batch = {
         let fields: Vec<Field> = given
