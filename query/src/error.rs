@@ -45,6 +45,7 @@ pub enum ErrorCode {
     DecimalOverflow = 407,
     CannotCompileRegexp = 427,
     QueryIsTooLarge = 1062,
+    IncorrectResult = 125,
     StorageError = 0,
 }
 
@@ -89,6 +90,7 @@ impl ErrorCode {
             DecimalOverflow => "DECIMAL_OVERFLOW",
             CannotCompileRegexp => "CANNOT_COMPILE_REGEXP",
             QueryIsTooLarge => "QUERY_IS_TOO_LARGE",
+            IncorrectResult => "INCORRECT_RESULT_OF_SCALAR_SUBQUERY",
             StorageError => "STORAGE_ERROR",
         }
     }

@@ -25,6 +25,7 @@ mod conditional;
 mod conversion;
 pub mod date;
 mod hash;
+pub mod in_set;
 mod like;
 mod logical;
 mod math;

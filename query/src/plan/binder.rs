@@ -79,6 +79,9 @@ pub struct Binder<'a> {
     /// Aliases being expanded (to stop cycles).
     expanding: Vec<String>,
     depth: usize,
+    /// Where subqueries (`IN (SELECT ...)`, scalar subqueries) run; without it they are
+    /// not allowed.
+    context: Option<super::QueryContext>,
 }
 
 /// A marker column index meaning "aggregate call i", before the aggregation step assigns
@@ -214,7 +217,60 @@ impl<'a> Binder<'a> {
             aggregates,
             expanding: Vec::new(),
             depth: 0,
+            context: None,
         }
+    }
+
+    /// Lets the binder run subqueries in `ctx`.
+    pub fn with_context(mut self, ctx: &super::QueryContext) -> Self {
+        self.context = Some(ctx.clone());
+        self
+    }
+
+    /// Runs a subquery for IN or a scalar subquery.
+    fn subquery(&self, q: &sqlparser::ast::Query) -> Result<super::select::QueryOutput> {
+        match &self.context {
+            Some(ctx) => super::select::execute_query(ctx, q),
+            None => query_err!(NotImplemented, "Subqueries are not supported here"),
+        }
+    }
+
+    /// `x [NOT] IN set` with a hash set of `values`.
+    fn in_set(
+        &mut self,
+        x: BoundExpr,
+        values: ArrayRef,
+        values_type: DataType,
+        negated: bool,
+    ) -> Result<BoundExpr> {
+        let set_type =
+            crate::functions::least_supertype(&[x.data_type().clone(), values_type.clone()])?;
+        let set_type = match set_type {
+            DataType::LowCardinality(i) => *i,
+            other => other,
+        };
+        let func = Arc::new(crate::functions::in_set::InSet::new(
+            &values,
+            &values_type,
+            set_type,
+            negated,
+        )?);
+        let ty = crate::functions::ScalarFunction::return_type(
+            func.as_ref(),
+            &[x.data_type().clone()],
+            &[],
+        )?;
+        let name = format!(
+            "{}({}, _set)",
+            if negated { "notIn" } else { "in" },
+            x.name()
+        );
+        Ok(BoundExpr::Function {
+            func,
+            args: vec![x],
+            ty,
+            name,
+        })
     }
 
     /// Binds `e`. An aggregate call `i` becomes `Column { index: AGGREGATE_INDEX_BASE + i }`.
@@ -393,12 +449,26 @@ impl<'a> Binder<'a> {
                 negated,
                 ..
             } => {
-                // x IN (a, b) -> or(equals(x, a), equals(x, b)) (a hash set for long lists
-                // comes with the IN work of the query engine).
                 let x = self.bind(expr)?;
+                let items = list
+                    .iter()
+                    .map(|i| self.bind(i))
+                    .collect::<Result<Vec<_>>>()?;
+                if items.iter().all(|i| i.is_constant()) && !items.is_empty() {
+                    // A constant list: one hash set.
+                    let arr = call_function("array", items)?;
+                    let one = super::source::empty_columns_batch(1)?;
+                    let list_arr = arr.eval_array(&one)?;
+                    let DataType::Array(elem) = arr.data_type().clone() else {
+                        return query_err!(LogicalError, "array() is not an Array");
+                    };
+                    let values = arrow::array::AsArray::as_list::<i32>(&list_arr)
+                        .values()
+                        .clone();
+                    return self.in_set(x, values, *elem, *negated);
+                }
                 let mut terms = Vec::new();
-                for item in list {
-                    let v = self.bind(item)?;
+                for v in items {
                     terms.push(self.call("equals", vec![x.clone(), v])?);
                 }
                 let any = match terms.len() {
@@ -411,6 +481,59 @@ impl<'a> Binder<'a> {
                 } else {
                     Ok(any)
                 }
+            }
+            Expr::In {
+                expr,
+                target: sqlparser::ast::InTarget::Subquery(q),
+                negated,
+                ..
+            } => {
+                let x = self.bind(expr)?;
+                let out = self.subquery(q)?;
+                if out.columns.len() != 1 {
+                    return query_err!(
+                        NumberOfArgumentsDoesntMatch,
+                        "The subquery of IN must return one column, it returns {}",
+                        out.columns.len()
+                    );
+                }
+                let t = out.columns[0].1.clone();
+                let parts: Vec<&dyn arrow::array::Array> =
+                    out.batches.iter().map(|b| b.column(0).as_ref()).collect();
+                let values = if parts.is_empty() {
+                    arrow::array::new_empty_array(&t.to_arrow())
+                } else {
+                    arrow::compute::concat(&parts)?
+                };
+                self.in_set(x, values, t, *negated)
+            }
+            Expr::Subquery(q) => {
+                // A scalar subquery: its single value as a constant (NULL/default if empty).
+                let out = self.subquery(q)?;
+                if out.columns.len() != 1 {
+                    return query_err!(
+                        NumberOfArgumentsDoesntMatch,
+                        "A scalar subquery must return one column, it returns {}",
+                        out.columns.len()
+                    );
+                }
+                let t = out.columns[0].1.clone();
+                let rows = out.num_rows();
+                if rows > 1 {
+                    return query_err!(
+                        IncorrectResult,
+                        "Scalar subquery returned more than one row"
+                    );
+                }
+                let value = match out.batches.iter().find(|b| b.num_rows() > 0) {
+                    Some(b) => b.column(0).slice(0, 1),
+                    None => crate::columnar::type_default(&t, 1)?,
+                };
+                Ok(BoundExpr::Literal {
+                    value,
+                    ty: t,
+                    name: "_subquery".into(),
+                })
             }
             Expr::Case {
                 operand,

@@ -427,7 +427,7 @@ fn execute_select(
     // WHERE and PREWHERE (one filter; the scan reads filter columns first).
     let mut filter = None;
     for cond in [&select.prewhere, &select.selection].into_iter().flatten() {
-        let mut b = Binder::new(&scope, &aliases, None);
+        let mut b = Binder::new(&scope, &aliases, None).with_context(ctx);
         let f = b.bind(cond)?;
         filter = Some(match filter {
             None => f,
@@ -439,12 +439,12 @@ fn execute_select(
     let mut calls: Vec<AggregateCall> = Vec::new();
     let mut select_exprs = Vec::new();
     for (e, _) in &items {
-        let mut b = Binder::new(&scope, &aliases, Some(&mut calls));
+        let mut b = Binder::new(&scope, &aliases, Some(&mut calls)).with_context(ctx);
         select_exprs.push(b.bind(e)?);
     }
     let having = match &select.having {
         Some(h) => {
-            let mut b = Binder::new(&scope, &aliases, Some(&mut calls));
+            let mut b = Binder::new(&scope, &aliases, Some(&mut calls)).with_context(ctx);
             Some(b.bind(h)?)
         }
         None => None,
@@ -462,12 +462,12 @@ fn execute_select(
                     select_exprs[pos - 1].clone()
                 }
                 _ => {
-                    let mut b = Binder::new(&scope, &aliases, Some(&mut calls));
+                    let mut b = Binder::new(&scope, &aliases, Some(&mut calls)).with_context(ctx);
                     b.bind(&o.expr)?
                 }
             },
             _ => {
-                let mut b = Binder::new(&scope, &aliases, Some(&mut calls));
+                let mut b = Binder::new(&scope, &aliases, Some(&mut calls)).with_context(ctx);
                 b.bind(&o.expr)?
             }
         };
@@ -480,7 +480,7 @@ fn execute_select(
     let mut by_exprs = Vec::new();
     if let Some((_, exprs)) = limit_by {
         for e in exprs {
-            let mut b = Binder::new(&scope, &aliases, Some(&mut calls));
+            let mut b = Binder::new(&scope, &aliases, Some(&mut calls)).with_context(ctx);
             by_exprs.push(b.bind(e)?);
         }
     }
@@ -508,11 +508,11 @@ fn execute_select(
                                 "GROUP BY position {pos} is out of range"
                             );
                         }
-                        let mut b = Binder::new(&scope, &aliases, None);
+                        let mut b = Binder::new(&scope, &aliases, None).with_context(ctx);
                         b.bind(&items[pos - 1].0)?
                     }
                     _ => {
-                        let mut b = Binder::new(&scope, &aliases, None);
+                        let mut b = Binder::new(&scope, &aliases, None).with_context(ctx);
                         b.bind(g)?
                     }
                 };

@@ -30,6 +30,30 @@ pub fn cast_to(array: &ArrayRef, from: &DataType, to: &DataType) -> Result<Array
     if from == to {
         return Ok(array.clone());
     }
+    // insert_null_as_default: NULL into a non-Nullable column stores the type's default.
+    if !to.is_nullable()
+        && (array.null_count() > 0 || array.data_type() == &arrow::datatypes::DataType::Null)
+    {
+        let rows = array.len();
+        let valid = arrow::array::BooleanArray::from_iter((0..rows).map(|i| {
+            Some(array.is_valid(i) && array.data_type() != &arrow::datatypes::DataType::Null)
+        }));
+        let defaults = type_default(to, rows)?;
+        if valid.true_count() == 0 {
+            return Ok(defaults);
+        }
+        let nullable = DataType::Nullable(Box::new(to.base().clone()));
+        let converted = cast_to(array, from, &nullable)?;
+        let converted = if converted.data_type() != defaults.data_type() {
+            arrow::compute::cast(&converted, defaults.data_type())?
+        } else {
+            converted
+        };
+        let merged = arrow::compute::kernels::zip::zip(&valid, &converted, &defaults)?;
+        return Ok(arrow::array::make_array(
+            merged.to_data().into_builder().nulls(None).build()?,
+        ));
+    }
     if let DataType::LowCardinality(inner) = to {
         let values = cast_to(array, from, inner)?;
         return Ok(arrow::compute::cast(&values, &to.to_arrow())?);
