@@ -34,7 +34,7 @@ impl InSet {
         let v = cast_array(values, values_type, &set_type)?;
         let converter_type = v.data_type().clone();
         let conv = RowConverter::new(vec![SortField::new(converter_type.clone())])?;
-        let rows = conv.convert_columns(&[v.clone()])?;
+        let rows = conv.convert_columns(std::slice::from_ref(&v))?;
         let set = (0..v.len())
             .filter(|&i| v.is_valid(i))
             .map(|i| rows.row(i).as_ref().into())
@@ -76,7 +76,7 @@ impl ScalarFunction for InSet {
         let x = args[0].clone().into_array(if scalar { 1 } else { rows })?;
         let x = cast_array(&x, &types[0], &self.set_type)?;
         let conv = RowConverter::new(vec![SortField::new(self.converter_type.clone())])?;
-        let encoded = conv.convert_columns(&[x.clone()])?;
+        let encoded = conv.convert_columns(std::slice::from_ref(&x))?;
         let out: UInt8Array = (0..x.len())
             .map(|i| {
                 x.is_valid(i)
