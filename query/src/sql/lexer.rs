@@ -36,14 +36,19 @@ impl<'a> Lexed<'a> {
     /// Tokenizes `sql[start..end]`; offsets stay relative to all of `sql`.
     pub fn new_at(sql: &'a str, start: usize, end: usize, limits: &ParseLimits) -> Result<Self> {
         let piece = &sql[start..end];
-        let toks = Tokenizer::new(&DIALECT, piece)
-            .with_unescape(true)
+        let mut toks = Tokenizer::new(&DIALECT, piece)
+            .with_unescape(false)
             .tokenize_with_location()
             .map_err(|e| {
                 let pos = start + byte_offset(piece, e.location.line, e.location.column);
                 let msg = e.message.clone();
                 error::syntax_error(sql, pos, &msg)
             })?;
+        for t in &mut toks {
+            if let Token::SingleQuotedString(raw) = &mut t.token {
+                *raw = clickhouse_unescape(raw);
+            }
+        }
         // Walk the text once, converting (line, column) to byte offsets.
         let mut cur = LineCursor::new(piece);
         let mut sig = Vec::with_capacity(toks.len());
@@ -394,5 +399,70 @@ pub(super) fn skip_blanks_and_comments(sql: &str, mut pos: usize) -> usize {
         } else {
             return pos;
         }
+    }
+}
+
+/// Decodes a string literal's raw text as ClickHouse does: `\b \f \r \n \t \0 \a \v
+/// \xHH \\ \'` are escapes, `''` is a quote, and any other backslash is kept with the
+/// character after it (so regular expressions such as `'\d+'` keep their backslash).
+pub fn clickhouse_unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('b') => out.push('\u{8}'),
+                Some('f') => out.push('\u{c}'),
+                Some('r') => out.push('\r'),
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('0') => out.push('\0'),
+                Some('a') => out.push('\u{7}'),
+                Some('v') => out.push('\u{b}'),
+                Some('\\') => out.push('\\'),
+                Some('\'') => out.push('\''),
+                Some('x') => {
+                    let hex: String = chars.clone().take(2).collect();
+                    match (hex.len() == 2)
+                        .then(|| u8::from_str_radix(&hex, 16).ok())
+                        .flatten()
+                    {
+                        Some(b) if b.is_ascii() => {
+                            out.push(b as char);
+                            chars.next();
+                            chars.next();
+                        }
+                        _ => out.push_str("\\x"),
+                    }
+                }
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '\'' if chars.peek() == Some(&'\'') => {
+                chars.next();
+                out.push('\'');
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod unescape_tests {
+    use super::clickhouse_unescape as u;
+
+    #[test]
+    fn clickhouse_escapes() {
+        assert_eq!(u(r"a\tb"), "a\tb");
+        assert_eq!(u(r"\1"), r"\1");
+        assert_eq!(u(r"(?:www\.)?"), r"(?:www\.)?");
+        assert_eq!(u(r"it\'s"), "it's");
+        assert_eq!(u("it''s"), "it's");
+        assert_eq!(u(r"back\\slash"), r"back\slash");
+        assert_eq!(u(r"\x41\x4"), r"A\x4");
     }
 }
