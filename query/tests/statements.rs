@@ -156,3 +156,32 @@ fn values_parse_number_literals_as_the_column_type() {
         ["114.44"]
     );
 }
+
+#[test]
+fn group_by_with_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::new(StorageEngine::open(dir.path()).unwrap());
+    s.execute("CREATE TABLE sales (region String, year UInt16, amount UInt32) ENGINE = MergeTree ORDER BY (region, year)").unwrap();
+    s.execute("INSERT INTO sales VALUES ('eu', 2023, 10), ('eu', 2024, 20), ('us', 2023, 5), ('us', 2024, 7), ('us', 2024, 1)").unwrap();
+    // ClickHouse: "2023\t15\n2024\t28\n\n0\t43\n" in TSV; totals ignore LIMIT.
+    let out = s
+        .execute("SELECT year, sum(amount) FROM sales GROUP BY year WITH TOTALS ORDER BY year")
+        .unwrap();
+    assert_eq!(text(&out), ["2023\t15", "2024\t28"]);
+    let totals = out.totals.clone().unwrap();
+    let types: Vec<_> = out.columns.iter().map(|(_, t)| t.clone()).collect();
+    assert_eq!(
+        granary_query::format::format_tsv(&[totals], &types),
+        "0\t43\n"
+    );
+    let out = s
+        .execute(
+            "SELECT region, count() AS c FROM sales GROUP BY region WITH TOTALS ORDER BY c LIMIT 1",
+        )
+        .unwrap();
+    assert_eq!(text(&out), ["eu\t2"]);
+    assert_eq!(
+        granary_query::format::format_tsv(&[out.totals.unwrap()], &types),
+        "\t5\n"
+    );
+}

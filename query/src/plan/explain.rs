@@ -151,5 +151,6 @@ pub fn explain(ctx: &QueryContext, q: &Query) -> Result<QueryOutput> {
         columns,
         batches: vec![batch],
         format: None,
+        totals: None,
     })
 }

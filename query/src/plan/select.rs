@@ -14,8 +14,8 @@ use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use granary_storage::types::DataType;
 use parking_lot::Mutex;
 use sqlparser::ast::{
-    Expr, GroupByExpr, LimitClause, OrderByKind, Query, Select, SelectItem, SetExpr, SetOperator,
-    SetQuantifier, TableFactor, Value as SqlValue,
+    Expr, GroupByExpr, GroupByWithModifier, LimitClause, OrderByKind, Query, Select, SelectItem,
+    SetExpr, SetOperator, SetQuantifier, TableFactor, Value as SqlValue,
 };
 
 use super::aggregate::HashAggregator;
@@ -35,6 +35,8 @@ pub struct QueryOutput {
     pub batches: Vec<RecordBatch>,
     /// The statement's `FORMAT` clause, if it had one.
     pub format: Option<String>,
+    /// `GROUP BY ... WITH TOTALS`: the totals row (the visible columns).
+    pub totals: Option<RecordBatch>,
 }
 
 impl QueryOutput {
@@ -485,20 +487,40 @@ fn execute_select(
         }
     }
 
-    // GROUP BY keys: positions, aliases or expressions.
+    // GROUP BY keys: positions, aliases or expressions; WITH ROLLUP / CUBE / TOTALS.
     let mut keys = Vec::new();
+    let (mut rollup, mut cube, mut totals) = (false, false, false);
     match &select.group_by {
         GroupByExpr::All(_) => {
             return query_err!(NotImplemented, "GROUP BY ALL is not supported yet")
         }
         GroupByExpr::Expressions(exprs, modifiers) => {
-            if !modifiers.is_empty() {
-                return query_err!(
-                    NotImplemented,
-                    "GROUP BY modifiers (WITH TOTALS, ROLLUP, CUBE) are not supported yet"
-                );
+            for m in modifiers {
+                match m {
+                    GroupByWithModifier::Rollup => rollup = true,
+                    GroupByWithModifier::Cube => cube = true,
+                    GroupByWithModifier::Totals => totals = true,
+                    GroupByWithModifier::GroupingSets(_) => {
+                        return query_err!(NotImplemented, "GROUPING SETS is not supported yet")
+                    }
+                }
             }
+            // GROUP BY ROLLUP(a, b) / CUBE(a, b): the functional forms of the modifiers.
+            let mut flat: Vec<Expr> = Vec::new();
             for g in exprs {
+                match g {
+                    Expr::Rollup(lists) | Expr::Cube(lists) => {
+                        if matches!(g, Expr::Rollup(_)) {
+                            rollup = true;
+                        } else {
+                            cube = true;
+                        }
+                        flat.extend(lists.iter().flatten().cloned());
+                    }
+                    other => flat.push(other.clone()),
+                }
+            }
+            for g in &flat {
                 let k = match g {
                     Expr::Value(v) if matches!(v.value, SqlValue::Number(..)) => {
                         let pos: usize = const_u64(g, "GROUP BY position")? as usize;
@@ -550,25 +572,74 @@ fn execute_select(
         }
     };
 
-    let pipeline = Pipeline {
-        filter,
+    if totals && having.is_some() {
+        return query_err!(
+            NotImplemented,
+            "WITH TOTALS together with HAVING is not supported yet"
+        );
+    }
+    // Grouping sets: the keys aggregated by, for each pass over the data. Keys left out
+    // (rolled up) read as their type's default value, as in ClickHouse.
+    let n = keys.len();
+    let mut sets: Vec<Vec<usize>> = vec![(0..n).collect()];
+    if rollup {
+        sets = (0..=n).rev().map(|k| (0..k).collect()).collect();
+    } else if cube {
+        sets = (0..1usize << n)
+            .rev()
+            .map(|mask| (0..n).filter(|i| mask & (1 << (n - 1 - i)) != 0).collect())
+            .collect();
+    }
+    let pipeline_for = |set: &[usize]| Pipeline {
+        filter: filter.clone(),
         aggregating,
-        keys,
-        calls,
-        select_exprs,
-        order_exprs,
-        by_exprs,
-        having,
+        keys: set.iter().map(|&i| keys[i].clone()).collect(),
+        rolled_up: (0..n)
+            .filter(|i| !set.contains(i))
+            .map(|i| keys[i].clone())
+            .collect(),
+        calls: calls.clone(),
+        select_exprs: select_exprs.clone(),
+        order_exprs: order_exprs.clone(),
+        by_exprs: by_exprs.clone(),
+        having: having.clone(),
     };
-    let rows = pipeline.run(ctx, &source, names, limit.map(|l| l + offset))?;
-    finish_rows(
+    let top_k = if sets.len() == 1 {
+        limit.map(|l| l + offset)
+    } else {
+        None
+    };
+    let mut rows: Option<FinalRows> = None;
+    for set in &sets {
+        let r = pipeline_for(set).run(ctx, &source, names.clone(), top_k)?;
+        rows = Some(match rows {
+            None => r,
+            Some(mut acc) => {
+                acc.batch = concat_plain(&[acc.batch, r.batch])?;
+                acc
+            }
+        });
+    }
+    let rows = rows.ok_or_else(|| QueryError::new(ErrorCode::LogicalError, "no grouping set"))?;
+    let totals_batch = if totals {
+        let t = pipeline_for(&[]).run(ctx, &source, names.clone(), None)?;
+        let visible = t.columns.len() - t.sort_keys.len() - t.by_count;
+        let arrays: Vec<ArrayRef> = (0..visible).map(|i| t.batch.column(i).clone()).collect();
+        let cols: Vec<(String, DataType)> = t.columns[..visible].to_vec();
+        Some(make_batch(&cols, arrays, t.batch.num_rows())?)
+    } else {
+        None
+    };
+    let mut out = finish_rows(
         ctx,
         rows,
         distinct,
         limit,
         offset,
         limit_by.map(|(n, _)| *n),
-    )
+    )?;
+    out.totals = totals_batch;
+    Ok(out)
 }
 
 /// The rows a pipeline produced, before ORDER BY / DISTINCT / LIMIT: the visible columns
@@ -589,6 +660,9 @@ struct Pipeline {
     calls: Vec<AggregateCall>,
     select_exprs: Vec<BoundExpr>,
     order_exprs: Vec<(BoundExpr, bool, bool)>,
+    /// GROUP BY keys left out of this grouping set (ROLLUP, CUBE, TOTALS): they read as
+    /// their type's default value.
+    rolled_up: Vec<BoundExpr>,
     /// `LIMIT n BY` expressions: hidden columns after the ORDER BY ones.
     by_exprs: Vec<BoundExpr>,
     having: Option<BoundExpr>,
@@ -864,8 +938,9 @@ impl Pipeline {
         arrays.extend(agg_arrays);
         let agg_batch = plain_batch(arrays, groups)?;
         let nkeys = self.keys.len();
-        let rewrite =
-            |e: &BoundExpr| -> Result<BoundExpr> { rewrite_post_aggregate(e, &self.keys, nkeys) };
+        let rewrite = |e: &BoundExpr| -> Result<BoundExpr> {
+            rewrite_post_aggregate(e, &self.keys, &self.rolled_up, nkeys)
+        };
         let mut agg_batch = agg_batch;
         if let Some(h) = &self.having {
             let h = rewrite(h)?;
@@ -902,7 +977,19 @@ impl Pipeline {
 /// Rewrites an expression over the aggregation's input into one over its output (keys
 /// first, then aggregates): sub-expressions equal to a key become that key's column,
 /// aggregate markers become aggregate columns, anything else reading a column is an error.
-fn rewrite_post_aggregate(e: &BoundExpr, keys: &[BoundExpr], nkeys: usize) -> Result<BoundExpr> {
+fn rewrite_post_aggregate(
+    e: &BoundExpr,
+    keys: &[BoundExpr],
+    rolled: &[BoundExpr],
+    nkeys: usize,
+) -> Result<BoundExpr> {
+    if !e.is_constant() && rolled.iter().any(|k| k.name() == e.name()) {
+        return Ok(BoundExpr::Literal {
+            value: crate::columnar::type_default(e.data_type(), 1)?,
+            ty: e.data_type().clone(),
+            name: e.name().to_string(),
+        });
+    }
     if let Some(i) = keys
         .iter()
         .position(|k| k.name() == e.name() && !e.is_constant())
@@ -935,7 +1022,7 @@ fn rewrite_post_aggregate(e: &BoundExpr, keys: &[BoundExpr], nkeys: usize) -> Re
             func: func.clone(),
             args: args
                 .iter()
-                .map(|a| rewrite_post_aggregate(a, keys, nkeys))
+                .map(|a| rewrite_post_aggregate(a, keys, rolled, nkeys))
                 .collect::<Result<_>>()?,
             ty: ty.clone(),
             name: name.clone(),
@@ -1083,6 +1170,7 @@ fn finish_rows(
         columns,
         batches: vec![out],
         format: None,
+        totals: None,
     })
 }
 
