@@ -26,6 +26,7 @@ fn output(columns: Vec<(&str, DataType)>, arrays: Vec<ArrayRef>) -> Result<Query
         columns,
         batches: vec![batch],
         format: None,
+        totals: None,
     })
 }
 
