@@ -25,6 +25,9 @@ pub struct QuerySettings {
     pub max_result_rows: Option<u64>,
     /// Longest a query may run (`None`: no limit).
     pub max_execution_time: Option<Duration>,
+    /// Most bytes a query's pipeline state (hash tables, collected rows) may hold
+    /// (`None`: no limit); beyond it the query fails with MEMORY_LIMIT_EXCEEDED (241).
+    pub max_memory_usage: Option<u64>,
 }
 
 impl Default for QuerySettings {
@@ -35,6 +38,7 @@ impl Default for QuerySettings {
                 .unwrap_or(1),
             max_result_rows: None,
             max_execution_time: None,
+            max_memory_usage: None,
         }
     }
 }

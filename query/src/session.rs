@@ -83,6 +83,10 @@ impl Session {
                         n
                     };
                 }
+                "max_memory_usage" => {
+                    let n = num(v)?;
+                    settings.max_memory_usage = (n > 0).then_some(n);
+                }
                 "max_result_rows" => {
                     let n = num(v)?;
                     settings.max_result_rows = (n > 0).then_some(n);

@@ -157,3 +157,28 @@ fn group_by_with_packed_and_row_keys() {
         .unwrap_err();
     assert_eq!(e.code(), 215, "{e}");
 }
+
+#[test]
+fn memory_and_time_limits_fail_only_the_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::new(StorageEngine::open(dir.path()).unwrap());
+    let e = s
+        .execute("SELECT number, count() FROM numbers(2000000) GROUP BY number SETTINGS max_memory_usage = 1000000")
+        .unwrap_err();
+    assert_eq!(e.code(), 241, "{e}");
+    assert!(
+        e.message().contains("Memory limit (for query) exceeded"),
+        "{e}"
+    );
+    let e = s
+        .execute("SELECT count() FROM numbers(100000000) WHERE number % 7 = 3 SETTINGS max_execution_time = 0.01")
+        .unwrap_err();
+    assert_eq!(e.code(), 159, "{e}");
+    let e = s
+        .execute("SELECT number FROM numbers(10) SETTINGS max_result_rows = 5")
+        .unwrap_err();
+    assert_eq!(e.code(), 396, "{e}");
+    // The session is unharmed.
+    let out = s.execute("SELECT count() FROM numbers(10)").unwrap();
+    assert_eq!(values(&out, 0), vec![10]);
+}

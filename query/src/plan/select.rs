@@ -673,6 +673,16 @@ enum ThreadState {
     Rows(Vec<RecordBatch>),
 }
 
+impl ThreadState {
+    /// Approximate bytes held.
+    fn memory_size(&self) -> usize {
+        match self {
+            ThreadState::Aggregate(a) => a.memory_size(),
+            ThreadState::Rows(b) => b.iter().map(|x| x.get_array_memory_size()).sum(),
+        }
+    }
+}
+
 impl Pipeline {
     /// The input columns any expression of the pipeline reads.
     fn input_columns(&self) -> Vec<usize> {
@@ -737,6 +747,7 @@ impl Pipeline {
         let states: Mutex<Vec<ThreadState>> = Mutex::new(Vec::new());
         let first_error: Mutex<Option<QueryError>> = Mutex::new(None);
         let rows_so_far = AtomicUsize::new(0);
+        let memory = std::sync::atomic::AtomicU64::new(0);
         let early_stop = !self.aggregating && self.order_exprs.is_empty() && top_k.is_some();
         let started = Instant::now();
         let this = &self;
@@ -746,6 +757,7 @@ impl Pipeline {
             } else {
                 ThreadState::Rows(Vec::new())
             };
+            let mut tracked = 0u64;
             loop {
                 if failed.load(Ordering::Relaxed) {
                     break;
@@ -759,6 +771,25 @@ impl Pipeline {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(m) = morsels.get(i) else { break };
                 this.process(source, m, &cols, &mut state, top_k)?;
+                // max_memory_usage: this thread's state growth, added to the query's total.
+                let size = state.memory_size() as u64;
+                if size >= tracked {
+                    memory.fetch_add(size - tracked, Ordering::Relaxed);
+                } else {
+                    memory.fetch_sub(tracked - size, Ordering::Relaxed);
+                }
+                tracked = size;
+                if let Some(max) = ctx.settings.max_memory_usage {
+                    let used = memory.load(Ordering::Relaxed);
+                    if used > max {
+                        return query_err!(
+                            MemoryLimitExceeded,
+                            "Memory limit (for query) exceeded: would use {:.2} MiB, maximum: {:.2} MiB",
+                            used as f64 / 1048576.0,
+                            max as f64 / 1048576.0
+                        );
+                    }
+                }
                 if let ThreadState::Rows(b) = &state {
                     if early_stop {
                         rows_so_far.store(
