@@ -438,13 +438,76 @@ pub fn sort_batch(batch: &RecordBatch, key_columns: &[usize]) -> Result<RecordBa
         .map(|&i| batch.column(i).clone())
         .collect();
     let rows = conv.convert_columns(&cols)?;
-    let mut idx: Vec<u32> = (0..batch.num_rows() as u32).collect();
-    idx.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));
-    let idx = arrow::array::UInt32Array::from(idx);
+    // Sort by the first 16 bytes of each row's memcmp-comparable encoding, read as a
+    // big-endian integer; only rows whose prefixes tie are compared whole. Ties then go
+    // by row number, so the sort is stable (equal keys keep their insertion order).
+    let prefix = |i: usize| -> u128 {
+        let bytes = rows.row(i);
+        let bytes = bytes.as_ref();
+        let mut p = [0u8; 16];
+        let n = bytes.len().min(16);
+        p[..n].copy_from_slice(&bytes[..n]);
+        u128::from_be_bytes(p)
+    };
+    let mut keyed: Vec<(u128, u32)> = (0..batch.num_rows())
+        .map(|i| (prefix(i), i as u32))
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| rows.row(a.1 as usize).cmp(&rows.row(b.1 as usize)))
+            .then(a.1.cmp(&b.1))
+    });
+    let idx = arrow::array::UInt32Array::from_iter_values(keyed.into_iter().map(|(_, i)| i));
     let columns = batch
         .columns()
         .iter()
         .map(|c| arrow::compute::take(c.as_ref(), &idx, None))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use std::sync::Arc;
+
+    use arrow::array::{AsArray, BinaryArray, Int64Array, UInt32Array};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+
+    use super::sort_batch;
+
+    #[test]
+    fn sorts_stably_by_several_keys_including_long_strings() {
+        let k: Vec<i64> = vec![3, -1, 3, 2, -1, 3];
+        let s: Vec<&[u8]> = vec![
+            b"same-long-prefix-aaaa-z",
+            b"x",
+            b"same-long-prefix-aaaa-a",
+            b"",
+            b"x",
+            b"same-long-prefix-aaaa-a",
+        ];
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Int64, false),
+            Field::new("s", DataType::Binary, false),
+            Field::new("n", DataType::UInt32, false),
+        ]));
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(k)),
+                Arc::new(BinaryArray::from_vec(s)),
+                Arc::new(UInt32Array::from_iter_values(0..6)),
+            ],
+        )
+        .unwrap();
+        let sorted = sort_batch(&b, &[0, 1]).unwrap();
+        let order: Vec<u32> = sorted
+            .column(2)
+            .as_primitive::<arrow::datatypes::UInt32Type>()
+            .values()
+            .to_vec();
+        // -1,x (1 then 4: stable), 2,"" , 3,...a (2 then 5), 3,...z
+        assert_eq!(order, vec![1, 4, 3, 2, 5, 0]);
+    }
 }
