@@ -3,6 +3,7 @@
 
 mod datetime;
 mod number;
+pub mod output;
 #[cfg(test)]
 mod tests;
 mod text;

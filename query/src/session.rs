@@ -103,6 +103,19 @@ impl Session {
                 }
                 "max_query_size" => self.limits.max_query_size = num(v)? as usize,
                 "max_ast_depth" => self.limits.max_ast_depth = num(v)? as usize,
+                // Output settings are applied by the HTTP layer when it formats the result;
+                // a session accepts them so SETTINGS and SET may name them.
+                "output_format_json_quote_64bit_integers"
+                | "output_format_json_quote_decimals"
+                | "output_format_json_quote_denormals"
+                | "output_format_json_escape_forward_slashes"
+                | "output_format_write_statistics"
+                | "output_format_pretty_row_numbers"
+                | "output_format_pretty_max_rows"
+                | "input_format_allow_errors_num"
+                | "input_format_allow_errors_ratio"
+                | "input_format_skip_unknown_fields"
+                | "input_format_null_as_default" => {}
                 other => return query_err!(UnknownSetting, "Unknown setting '{other}'"),
             }
         }

@@ -235,3 +235,76 @@ fn graceful_shutdown_finishes_the_request_in_flight() {
     }
     panic!("the request in flight was never answered");
 }
+
+#[test]
+fn output_formats_are_written_as_clickhouse_writes_them() {
+    let server = TestServer::start();
+    // Expected bodies from chdb 4.4 (ClickHouse 26.9), with the 64-bit quoting set explicitly.
+    let q = "SELECT number, toString(number) AS s FROM numbers(2)";
+    let each_row = request(
+        server.addr,
+        "POST",
+        "/?output_format_json_quote_64bit_integers=0",
+        format!("{q} FORMAT JSONEachRow").as_bytes(),
+    );
+    assert_eq!(each_row.status, 200, "{}", each_row.text());
+    assert_eq!(
+        each_row.text(),
+        "{\"number\":0,\"s\":\"0\"}\n{\"number\":1,\"s\":\"1\"}\n"
+    );
+    assert_eq!(each_row.header("X-ClickHouse-Format"), Some("JSONEachRow"));
+    assert_eq!(
+        each_row.header("Content-Type"),
+        Some("application/x-ndjson; charset=UTF-8")
+    );
+    let quoted = request(
+        server.addr,
+        "POST",
+        "/?output_format_json_quote_64bit_integers=1",
+        format!("{q} FORMAT JSONCompactEachRow").as_bytes(),
+    );
+    assert_eq!(quoted.text(), "[\"0\", \"0\"]\n[\"1\", \"1\"]\n");
+    let pretty = request(
+        server.addr,
+        "POST",
+        "/?default_format=PrettyCompact",
+        q.as_bytes(),
+    );
+    assert_eq!(
+        pretty.text(),
+        "   ┌─number─┬─s─┐\n1. │      0 │ 0 │\n2. │      1 │ 1 │\n   └────────┴───┘\n"
+    );
+    assert_eq!(
+        pretty.header("Content-Type"),
+        Some("text/plain; charset=UTF-8")
+    );
+    let csv = request(
+        server.addr,
+        "POST",
+        "/",
+        format!("{q} FORMAT CSVWithNames").as_bytes(),
+    );
+    assert_eq!(csv.text(), "\"number\",\"s\"\n0,\"0\"\n1,\"1\"\n");
+    assert_eq!(
+        csv.header("Content-Type"),
+        Some("text/csv; charset=UTF-8; header=present")
+    );
+    let json = request(
+        server.addr,
+        "POST",
+        "/?output_format_write_statistics=0&output_format_json_quote_64bit_integers=0",
+        format!("{q} FORMAT JSON").as_bytes(),
+    );
+    assert_eq!(
+        json.text(),
+        "{\n\t\"meta\":\n\t[\n\t\t{\n\t\t\t\"name\": \"number\",\n\t\t\t\"type\": \"UInt64\"\n\t\t},\n\t\t{\n\t\t\t\"name\": \"s\",\n\t\t\t\"type\": \"String\"\n\t\t}\n\t],\n\n\t\"data\":\n\t[\n\t\t{\n\t\t\t\"number\": 0,\n\t\t\t\"s\": \"0\"\n\t\t},\n\t\t{\n\t\t\t\"number\": 1,\n\t\t\t\"s\": \"1\"\n\t\t}\n\t],\n\n\t\"rows\": 2\n}\n"
+    );
+    let unknown = request(
+        server.addr,
+        "POST",
+        "/",
+        format!("{q} FORMAT Nope").as_bytes(),
+    );
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.header("X-ClickHouse-Exception-Code"), Some("73"));
+}

@@ -9,10 +9,9 @@ use hyper::body::{Body as HttpBody, Bytes};
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 
-use granary_query::format::{write_escaped, write_tsv_value};
+use granary_query::format::output::{content_type, write_output, OutputSettings};
 use granary_query::session::{QueryOutput, Session};
 use granary_query::QueryError;
-use granary_storage::types::DataType;
 
 use super::response::{self, Body, ErrorCode};
 use crate::server::ServerState;
@@ -76,48 +75,15 @@ fn simple_error(code: i32, name: &'static str, message: &str) -> Response<Body> 
     )
 }
 
-/// Writes `out` in one of the TabSeparated formats.
-fn render(out: &QueryOutput, format: &str) -> Result<Vec<u8>, Box<Response<Body>>> {
-    let (names, types) = match format {
-        "TabSeparated" | "TSV" => (false, false),
-        "TabSeparatedWithNames" | "TSVWithNames" => (true, false),
-        "TabSeparatedWithNamesAndTypes" | "TSVWithNamesAndTypes" => (true, true),
-        other => {
-            return Err(Box::new(simple_error(
-                48,
-                "NOT_IMPLEMENTED",
-                &format!("Output format {other} is not supported yet (TabSeparated, TabSeparatedWithNames and TabSeparatedWithNamesAndTypes are)"),
-            )))
-        }
-    };
+/// Writes `out` in `format` (any text output format ClickHouse has; see
+/// [`granary_query::format::output`]).
+fn render(
+    out: &QueryOutput,
+    format: &str,
+    settings: &OutputSettings,
+) -> Result<Vec<u8>, Box<Response<Body>>> {
     let mut body = Vec::new();
-    let header = |f: &dyn Fn(&(String, DataType)) -> String, body: &mut Vec<u8>| {
-        let cells: Vec<String> = out.columns.iter().map(f).collect();
-        for (i, c) in cells.iter().enumerate() {
-            if i > 0 {
-                body.push(b'\t');
-            }
-            write_escaped(c.as_bytes(), body);
-        }
-        body.push(b'\n');
-    };
-    if names && !out.columns.is_empty() {
-        header(&|(n, _)| n.clone(), &mut body);
-    }
-    if types && !out.columns.is_empty() {
-        header(&|(_, t)| t.to_string(), &mut body);
-    }
-    for b in &out.batches {
-        for r in 0..b.num_rows() {
-            for (c, (_, t)) in out.columns.iter().enumerate() {
-                if c > 0 {
-                    body.push(b'\t');
-                }
-                write_tsv_value(b.column(c).as_ref(), r, t, &mut body);
-            }
-            body.push(b'\n');
-        }
-    }
+    write_output(format, out, settings, &mut body).map_err(|e| Box::new(error_response(&e)))?;
     Ok(body)
 }
 
@@ -170,19 +136,26 @@ where
     if sql.trim().is_empty() {
         return simple_error(62, "SYNTAX_ERROR", "Empty query");
     }
-    let settings: Vec<(String, String)> = params
-        .iter()
-        .filter(|(k, _)| {
-            !k.is_empty() && !NON_SETTINGS.contains(&k.as_str()) && !k.starts_with("param_")
-        })
-        .cloned()
-        .collect();
+    // Output settings are the server's to apply; the rest go to the session.
+    let mut output_settings = OutputSettings::default();
+    let mut settings: Vec<(String, String)> = Vec::new();
+    for (k, v) in &params {
+        if k.is_empty() || NON_SETTINGS.contains(&k.as_str()) || k.starts_with("param_") {
+            continue;
+        }
+        match output_settings.apply(k, v) {
+            Ok(true) => {}
+            Ok(false) => settings.push((k.clone(), v.clone())),
+            Err(e) => return error_response(&e),
+        }
+    }
     let database = param.get("database").map(|d| d.to_string());
     let default_format = param
         .get("default_format")
         .map(|f| f.to_string())
         .unwrap_or_else(|| "TabSeparated".to_string());
     let engine = state.engine.clone();
+    let started = std::time::Instant::now();
     let result = tokio::task::spawn_blocking(move || -> Result<QueryOutput, QueryError> {
         let mut session = Session::new(engine);
         if let Some(db) = database {
@@ -204,12 +177,19 @@ where
         Err(e) => return simple_error(1001, "STD_EXCEPTION", &format!("The query failed: {e}")),
     };
     let format = out.format.clone().unwrap_or(default_format);
-    match render(&out, &format) {
+    output_settings.elapsed_seconds = started.elapsed().as_secs_f64();
+    output_settings.rows_read = out.num_rows() as u64;
+    output_settings.bytes_read = out
+        .batches
+        .iter()
+        .map(|b| b.get_array_memory_size() as u64)
+        .sum();
+    match render(&out, &format, &output_settings) {
         Ok(bytes) => {
             let mut r = Response::new(Body::new(Bytes::from(bytes)));
             r.headers_mut().insert(
                 CONTENT_TYPE,
-                HeaderValue::from_static("text/tab-separated-values; charset=UTF-8"),
+                HeaderValue::from_static(content_type(&format)),
             );
             if let Ok(v) = HeaderValue::from_str(&format) {
                 r.headers_mut().insert("X-ClickHouse-Format", v);
