@@ -217,3 +217,136 @@ pub fn column_sizes(dir: &Path, column: &str) -> Result<(u64, u64)> {
     }
     Ok((raw, packed))
 }
+
+/// Rows of the query benchmark table (`benches/benches/query.rs`).
+pub const QUERY_ROWS: usize = 2_000_000;
+
+/// Distinct values of `s` in [`query_batch`].
+pub const QUERY_STRING_KEYS: u64 = 10_000;
+
+/// Distinct values of `k1k` in [`query_batch`].
+pub const QUERY_SMALL_KEYS: u64 = 1_000;
+
+/// Distinct values of `k1m` in [`query_batch`] once at least this many rows are loaded.
+pub const QUERY_BIG_KEYS: u64 = 1_000_000;
+
+/// The table the query benchmarks run on, `ORDER BY id`, default codecs:
+///
+/// - `id UInt64`: the row number (the sorting key);
+/// - `a UInt32`: 0 for half the rows, else uniform in 1..1000 (`a <> 0` keeps ~50%,
+///   `a > 100` ~45%);
+/// - `b Int32`: uniform in 0..100 (`b < 50` keeps ~50%);
+/// - `k1k UInt32`: uniform over [`QUERY_SMALL_KEYS`] keys;
+/// - `k1m UInt64`: [`QUERY_BIG_KEYS`] keys, each on two rows of a 2M-row table, scattered;
+/// - `v Int64`: uniform in 0..1e9 (summed and sorted on);
+/// - `s String`: one of [`QUERY_STRING_KEYS`] search-phrase-like values of 15 to 30 bytes;
+/// - `user UInt64`: one of 200k scrambled user ids;
+/// - `url String`: URL-like values of 30 to 60 bytes, about 3% containing `google`.
+pub fn query_schema() -> Result<TableSchema> {
+    let cols = [
+        ("id", "UInt64"),
+        ("a", "UInt32"),
+        ("b", "Int32"),
+        ("k1k", "UInt32"),
+        ("k1m", "UInt64"),
+        ("v", "Int64"),
+        ("s", "String"),
+        ("user", "UInt64"),
+        ("url", "String"),
+    ];
+    TableSchema::new(
+        cols.iter()
+            .map(|(n, t)| Ok(ColumnDef::new(*n, DataType::parse(t)?)))
+            .collect::<Result<Vec<_>>>()?,
+        &["id"],
+    )
+}
+
+/// Rows `start..start + rows` of [`query_schema`]'s table; the same rows for the same
+/// `start`, `rows` and `seed`.
+pub fn query_batch(start: u64, rows: usize, seed: u64) -> Result<RecordBatch> {
+    let mut rng = StdRng::seed_from_u64(seed ^ start.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let ids = start..start + rows as u64;
+    let words = [
+        "cheap", "flights", "weather", "news", "recipe", "best", "buy", "online", "music", "video",
+        "free", "download", "hotel", "car", "phone", "review",
+    ];
+    let sites = [
+        "example.com",
+        "shop.example.org",
+        "news.site.ru",
+        "blog.host.net",
+        "video.portal.com",
+        "docs.service.io",
+    ];
+    let phrase = |n: u64| {
+        format!(
+            "{} {} {}",
+            words[(n % 16) as usize],
+            words[(n / 16 % 16) as usize],
+            n
+        )
+    };
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(UInt64Array::from_iter_values(ids.clone())),
+        Arc::new(UInt32Array::from_iter_values((0..rows).map(|_| {
+            if rng.gen_bool(0.5) {
+                0
+            } else {
+                rng.gen_range(1..1000)
+            }
+        }))),
+        Arc::new(Int32Array::from_iter_values(
+            (0..rows).map(|_| rng.gen_range(0..100)),
+        )),
+        Arc::new(UInt32Array::from_iter_values(
+            (0..rows).map(|_| rng.gen_range(0..QUERY_SMALL_KEYS as u32)),
+        )),
+        // 7919 is prime to 1e6: every run of 1M consecutive ids maps onto all 1M keys.
+        Arc::new(UInt64Array::from_iter_values(
+            ids.clone().map(|i| i * 7919 % QUERY_BIG_KEYS),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            (0..rows).map(|_| rng.gen_range(0..1_000_000_000)),
+        )),
+        Arc::new(BinaryArray::from_iter_values(
+            (0..rows).map(|_| phrase(rng.gen_range(0..QUERY_STRING_KEYS))),
+        )),
+        Arc::new(UInt64Array::from_iter_values((0..rows).map(|_| {
+            rng.gen_range(0..200_000u64)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                >> 1
+        }))),
+        Arc::new(BinaryArray::from_iter_values((0..rows).map(|_| {
+            let site = if rng.gen_ratio(3, 100) {
+                "www.google.com"
+            } else {
+                sites[rng.gen_range(0..sites.len())]
+            };
+            format!(
+                "https://{site}/{}/page{}?q={}",
+                words[rng.gen_range(0..words.len())],
+                rng.gen_range(0..100_000),
+                rng.gen_range(0..1000)
+            )
+        }))),
+    ];
+    Ok(RecordBatch::try_new(query_schema()?.arrow_schema(), cols)?)
+}
+
+/// Creates table `default.t` ([`query_schema`]) in `engine` and inserts `rows` rows of
+/// [`query_batch`] in batches of `batch_rows` (one part each).
+pub fn load_query_table(
+    engine: &Arc<granary_storage::StorageEngine>,
+    rows: usize,
+    batch_rows: usize,
+) -> Result<()> {
+    let table = engine.create_table("default", "t", query_schema()?, "", false)?;
+    let mut start = 0;
+    while start < rows {
+        let n = batch_rows.min(rows - start);
+        table.insert(&query_batch(start as u64, n, 11)?)?;
+        start += n;
+    }
+    Ok(())
+}
