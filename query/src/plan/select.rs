@@ -872,6 +872,27 @@ impl Pipeline {
                 agg.update(&keys, &args, batch.num_rows())?;
             }
             ThreadState::Rows(out) => {
+                // ORDER BY ... LIMIT k: keep only this morsel's best k rows before the
+                // SELECT list is evaluated (the sort reads just the ORDER BY columns).
+                if let (Some(k), false) = (top_k, self.order_exprs.is_empty()) {
+                    if (k as usize) < batch.num_rows() {
+                        let cols = self
+                            .order_exprs
+                            .iter()
+                            .map(|(e, desc, nulls_first)| {
+                                Ok(SortColumn {
+                                    values: e.eval_array(&batch)?,
+                                    options: Some(SortOptions {
+                                        descending: *desc,
+                                        nulls_first: *nulls_first,
+                                    }),
+                                })
+                            })
+                            .collect::<Result<Vec<_>>>()?;
+                        let idx = arrow::compute::lexsort_to_indices(&cols, Some(k as usize))?;
+                        batch = arrow::compute::take_record_batch(&batch, &idx)?;
+                    }
+                }
                 let mut arrays = Vec::new();
                 for e in self
                     .select_exprs
