@@ -186,8 +186,21 @@ fn check_dir(table_dir: &Path, active: &BTreeSet<String>) -> Result<(), String> 
                 .filter_map(|d| d.ok())
                 .map(|d| d.file_name().to_string_lossy().to_string())
                 .collect();
+            // `unexpected_*`: an inactive part the engine could not prove to be garbage,
+            // kept aside rather than deleted. No data is lost (the row checks below still
+            // require every acknowledged insert exactly once), but it is reported so the
+            // cause can be found. Broken parts fail the test.
+            let broken: Vec<&String> = detached
+                .iter()
+                .filter(|d| !d.starts_with("unexpected_"))
+                .collect();
+            if !broken.is_empty() {
+                return Err(format!("parts were detached as broken: {broken:?}"));
+            }
             if !detached.is_empty() {
-                return Err(format!("parts were detached as broken: {detached:?}"));
+                eprintln!(
+                    "note: inactive parts kept in detached/: {detached:?}; active: {active:?}"
+                );
             }
             continue;
         }

@@ -80,7 +80,11 @@ pub fn load_parts(
                 );
                 cfs::remove_dir_all_if_exists(&path)?;
             } else {
-                tracing::warn!("table {table}: part {name} is not active in the commit log; moving it to detached/");
+                tracing::warn!(
+                    "table {table}: part {name} is not active in the commit log and neither covers nor is covered by an active part (next block {}, active: {:?}); moving it to detached/",
+                    state.next_block,
+                    active
+                );
                 detach(dir, &name, "unexpected")?;
             }
         } else {
