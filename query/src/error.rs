@@ -41,6 +41,7 @@ pub enum ErrorCode {
     MemoryLimitExceeded = 241,
     QueryWasCancelled = 394,
     CannotParseInputAssertionFailed = 27,
+    IncorrectData = 117,
     ArgumentOutOfBound = 69,
     DecimalOverflow = 407,
     CannotCompileRegexp = 427,
@@ -86,6 +87,7 @@ impl ErrorCode {
             MemoryLimitExceeded => "MEMORY_LIMIT_EXCEEDED",
             QueryWasCancelled => "QUERY_WAS_CANCELLED",
             CannotParseInputAssertionFailed => "CANNOT_PARSE_INPUT_ASSERTION_FAILED",
+            IncorrectData => "INCORRECT_DATA",
             ArgumentOutOfBound => "ARGUMENT_OUT_OF_BOUND",
             DecimalOverflow => "DECIMAL_OVERFLOW",
             CannotCompileRegexp => "CANNOT_COMPILE_REGEXP",
@@ -127,6 +129,14 @@ impl QueryError {
     /// The message, without code.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The same error (code kept) with another message.
+    pub fn with_message(self, message: impl Into<String>) -> QueryError {
+        QueryError {
+            message: message.into(),
+            ..self
+        }
     }
 
     /// The text ClickHouse puts on the wire.

@@ -2,6 +2,7 @@
 //! quoted-literal form used inside arrays, maps and tuples.
 
 mod datetime;
+pub mod input;
 mod number;
 pub mod output;
 #[cfg(test)]

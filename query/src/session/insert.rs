@@ -17,6 +17,7 @@ use sqlparser::parser::Parser;
 use super::QueryOutput;
 use crate::columnar::type_default;
 use crate::error::{ErrorCode, QueryError, Result};
+use crate::format::input::{parse_input_detailed, InputSettings};
 use crate::plan::binder::{call_function, string_literal, Binder, Scope};
 use crate::plan::expr::BoundExpr;
 use crate::plan::select::execute_query;
@@ -229,7 +230,7 @@ pub fn insert_output(
     insert_columns(table, given, rows)
 }
 
-pub(super) fn execute_insert(ctx: &QueryContext, _sql: &str, ins: &Insert) -> Result<QueryOutput> {
+pub(super) fn execute_insert(ctx: &QueryContext, sql: &str, ins: &Insert) -> Result<QueryOutput> {
     let db = ins.database.clone().unwrap_or_else(|| ctx.database.clone());
     let table = ctx.engine.table(&db, &ins.name)?;
     match &ins.source {
@@ -251,7 +252,10 @@ pub(super) fn execute_insert(ctx: &QueryContext, _sql: &str, ins: &Insert) -> Re
                         r + 1,
                         row.len(),
                         cols.len(),
-                        cols.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                        cols.iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     );
                 }
                 for (c, (e, col)) in row.iter().zip(&cols).enumerate() {
@@ -292,12 +296,101 @@ pub(super) fn execute_insert(ctx: &QueryContext, _sql: &str, ins: &Insert) -> Re
             }
             insert_columns(&table, given, n)?;
         }
-        InsertSource::Format { format, .. } => {
-            return query_err!(
-                NotImplemented,
-                "INSERT ... FORMAT {format} is not supported yet (input formats come with the HTTP interface)"
-            )
+        InsertSource::Format {
+            format,
+            data_offset,
+        } => {
+            let data = sql.as_bytes().get(*data_offset..).unwrap_or_default();
+            insert_formatted(&table, &ins.columns, &ins.settings, format, data)?;
         }
     }
     Ok(QueryOutput::default())
+}
+
+/// `INSERT ... FORMAT name <data>`: parses `data` for the target columns and inserts the
+/// rows atomically (nothing on error). Values a row lacks take the column's DEFAULT.
+fn insert_formatted(
+    table: &Arc<MergeTreeTable>,
+    names: &[String],
+    settings: &[(String, String)],
+    format: &str,
+    data: &[u8],
+) -> Result<()> {
+    let mut input = InputSettings::default();
+    for (k, v) in settings {
+        input.apply(k, v)?;
+    }
+    let cols = target_columns(table, names)?;
+    let typed: Vec<(String, DataType)> = cols
+        .iter()
+        .map(|c| (c.name.clone(), c.data_type.clone()))
+        .collect();
+    if data.iter().all(|b| b.is_ascii_whitespace()) && format != "LineAsString" {
+        // Still reject unknown formats.
+        parse_input_detailed(format, b"", &typed, &input)?;
+        return Ok(());
+    }
+    let parsed = parse_input_detailed(format, data, &typed, &input)?;
+    let rows = parsed.rows;
+    if rows == 0 {
+        return Ok(());
+    }
+    let mut given = Vec::new();
+    let mut partial = Vec::new();
+    for (col, pc) in cols.into_iter().zip(parsed.columns) {
+        if pc.absent {
+            continue;
+        }
+        if let Some(mask) = pc.defaulted {
+            if has_default_expr(&col) {
+                partial.push((given.len(), mask));
+            }
+        }
+        given.push((col, pc.array));
+    }
+    for (i, mask) in partial {
+        let defaults = eval_default(&given, &given[i].0, rows)?;
+        let merged = arrow::compute::kernels::zip::zip(&mask, &defaults, &given[i].1)?;
+        given[i].1 = merged;
+    }
+    insert_columns(table, given, rows)
+}
+
+fn has_default_expr(col: &ColumnDef) -> bool {
+    matches!(&col.default, Some(d) if d.kind == DefaultKind::Default)
+}
+
+/// The DEFAULT expression of `col` evaluated over the given columns.
+fn eval_default(given: &[(ColumnDef, ArrayRef)], col: &ColumnDef, rows: usize) -> Result<ArrayRef> {
+    let Some(d) = &col.default else {
+        return type_default(&col.data_type, rows);
+    };
+    let scope = Scope {
+        columns: given
+            .iter()
+            .map(|(c, _)| (c.name.clone(), c.data_type.clone()))
+            .collect(),
+        qualifiers: vec![],
+        column_qualifiers: Vec::new(),
+    };
+    let fields: Vec<Field> = given
+        .iter()
+        .map(|(c, a)| Field::new(&c.name, a.data_type().clone(), true))
+        .collect();
+    let opts = RecordBatchOptions::new().with_row_count(Some(rows));
+    let batch = RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        given.iter().map(|(_, a)| a.clone()).collect(),
+        &opts,
+    )?;
+    let expr = parse_expr(&d.expr)?;
+    let aliases = HashMap::new();
+    let mut b = Binder::new(&scope, &aliases, None);
+    let bound = b.bind(&expr)?;
+    let v = bound.eval(&batch)?.into_array(rows)?;
+    let v = cast_to(&v, bound.data_type(), &col.data_type)?;
+    if v.data_type() != &col.data_type.to_arrow() {
+        return Ok(arrow::compute::cast(&v, &col.data_type.to_arrow())?);
+    }
+    Ok(v)
 }
