@@ -11,6 +11,7 @@ use arrow::datatypes::DataType as ArrowType;
 use granary_storage::types::DataType;
 
 use super::cast::cast_array;
+use super::common::{out_rows, wrap};
 use super::supertype::least_supertype;
 use super::{FunctionRegistry, ScalarFunction};
 use crate::columnar::{type_default, ColumnarValue};
@@ -22,23 +23,6 @@ pub fn register(r: &mut FunctionRegistry) {
     r.register(Arc::new(ArrayFn));
     r.register(Arc::new(MapFn));
     r.register(Arc::new(ArrayElement));
-}
-
-/// Rows of the result: 1 when every argument is a constant.
-fn out_rows(args: &[ColumnarValue], rows: usize) -> usize {
-    if args.iter().all(|a| a.is_scalar()) {
-        1
-    } else {
-        rows
-    }
-}
-
-fn wrap(a: ArrayRef, scalar: bool) -> ColumnarValue {
-    if scalar {
-        ColumnarValue::Scalar(a)
-    } else {
-        ColumnarValue::Array(a)
-    }
 }
 
 /// Row-major interleave: for every row, the values of each argument in turn.

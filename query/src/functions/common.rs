@@ -56,13 +56,11 @@ fn ordinal(n: usize) -> String {
 }
 
 /// Whether every argument is a constant.
-#[allow(dead_code)]
 pub(crate) fn all_scalar(args: &[ColumnarValue]) -> bool {
     args.iter().all(|a| a.is_scalar())
 }
 
 /// Number of rows to produce: 1 when every argument is constant, else `rows`.
-#[allow(dead_code)]
 pub(crate) fn out_rows(args: &[ColumnarValue], rows: usize) -> usize {
     if all_scalar(args) {
         1
@@ -72,7 +70,6 @@ pub(crate) fn out_rows(args: &[ColumnarValue], rows: usize) -> usize {
 }
 
 /// Wraps `a` as a constant when every argument was one.
-#[allow(dead_code)]
 pub(crate) fn wrap(a: ArrayRef, scalar: bool) -> ColumnarValue {
     if scalar {
         ColumnarValue::Scalar(a)
@@ -192,9 +189,6 @@ pub(crate) fn decode(a: &ArrayRef) -> Result<ArrayRef> {
 pub(crate) trait Num: Copy + Send + Sync + 'static + PartialOrd {
     /// Whether the type is a float.
     const FLOAT: bool;
-    /// Whether the type is signed.
-    #[allow(dead_code)]
-    const SIGNED: bool;
     /// The value as f64.
     fn to_f64(self) -> f64;
     /// The value as i128 (floats truncate; out of range saturates).
@@ -228,10 +222,9 @@ pub(crate) trait Num: Copy + Send + Sync + 'static + PartialOrd {
 }
 
 macro_rules! impl_num_int {
-    ($($t:ty, $signed:expr);*) => {$(
+    ($($t:ty);*) => {$(
         impl Num for $t {
             const FLOAT: bool = false;
-            const SIGNED: bool = $signed;
             #[inline(always)] fn to_f64(self) -> f64 { self as f64 }
             #[inline(always)] fn to_i128(self) -> i128 { self as i128 }
             #[inline(always)] fn from_f64(v: f64) -> Self { v as $t }
@@ -239,13 +232,12 @@ macro_rules! impl_num_int {
         }
     )*};
 }
-impl_num_int!(u8, false; u16, false; u32, false; u64, false; i8, true; i16, true; i32, true; i64, true);
+impl_num_int!(u8; u16; u32; u64; i8; i16; i32; i64);
 
 macro_rules! impl_num_float {
     ($($t:ty);*) => {$(
         impl Num for $t {
             const FLOAT: bool = true;
-            const SIGNED: bool = true;
             #[inline(always)] fn to_f64(self) -> f64 { self as f64 }
             #[inline(always)] fn to_i128(self) -> i128 { self as i128 }
             #[inline(always)] fn from_f64(v: f64) -> Self { v as $t }
@@ -373,40 +365,6 @@ where
             ColumnarValue::Array(Arc::new(bv.unary::<_, O>(|y| f(s, y))))
         }
     })
-}
-
-/// Like [`binary_prim`] for a fallible `f`; rows where either side is NULL are skipped.
-#[allow(dead_code)]
-pub(crate) fn try_binary_prim<A, B, O, F>(
-    a: &ColumnarValue,
-    b: &ColumnarValue,
-    rows: usize,
-    f: F,
-) -> Result<ColumnarValue>
-where
-    A: ArrowPrimitiveType,
-    B: ArrowPrimitiveType,
-    O: ArrowPrimitiveType,
-    F: Fn(A::Native, B::Native) -> Result<O::Native>,
-{
-    let scalar = a.is_scalar() && b.is_scalar();
-    let n = if scalar { 1 } else { rows };
-    let av = a.as_array().as_primitive::<A>();
-    let bv = b.as_array().as_primitive::<B>();
-    let ai = |i: usize| if a.is_scalar() { 0 } else { i };
-    let bi = |i: usize| if b.is_scalar() { 0 } else { i };
-    let mut out = Vec::with_capacity(n);
-    let has_nulls = av.null_count() > 0 || bv.null_count() > 0;
-    for i in 0..n {
-        let (x, y) = (ai(i), bi(i));
-        if has_nulls && (av.is_null(x) || bv.is_null(y)) {
-            out.push(O::Native::default());
-            continue;
-        }
-        out.push(f(av.value(x), bv.value(y))?);
-    }
-    let arr: PrimitiveArray<O> = PrimitiveArray::new(ScalarBuffer::from(out), None);
-    Ok(wrap(Arc::new(arr), scalar))
 }
 
 /// The value of argument `v` at row `i` (constants repeat).
