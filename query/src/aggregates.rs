@@ -147,6 +147,13 @@ impl AggregateRegistry {
             .or_else(|| self.case_insensitive.get(&name.to_ascii_lowercase()))
     }
 
+    /// Every registered base name, sorted (for `system.functions`).
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.factories.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
     /// Whether `name` (possibly with combinator suffixes) names an aggregate function.
     pub fn is_aggregate(&self, name: &str) -> bool {
         self.factory(name).is_some() || self.resolve_combinators(name).is_some()

@@ -7,6 +7,7 @@ pub mod expr;
 pub mod join;
 pub mod select;
 pub mod source;
+pub mod system;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -4,8 +4,13 @@
 //! `shared/clickhouse-http.md` §1); [`handle`] produces the response. Queries go to
 //! [`query::handle_query`], which runs them through the SQL engine.
 
+pub mod compression;
+pub mod headers;
+pub mod metrics;
+pub mod play;
 pub mod query;
 pub mod response;
+pub mod session;
 
 use std::sync::Arc;
 
@@ -28,6 +33,10 @@ pub enum Route {
     Query,
     /// `OPTIONS` on a query path: a CORS preflight, answered with `204 No Content`.
     Options,
+    /// `GET /play`: a page to run queries from a browser.
+    Play,
+    /// `GET /metrics`: Prometheus text with the server's counters.
+    Metrics,
     /// Anything else: `404` with a hint of what exists.
     NotFound,
 }
@@ -44,6 +53,8 @@ pub fn route(method: &Method, uri: &Uri) -> Route {
         "/" if is_get && !has_query_string => Route::Root,
         "/ping" if is_get => Route::Ping,
         "/replicas_status" if is_get => Route::ReplicasStatus,
+        "/play" if is_get => Route::Play,
+        "/metrics" if is_get => Route::Metrics,
         _ if is_get && query_uri => Route::Query,
         _ if (query_uri || path == "/") && method == Method::POST => Route::Query,
         _ if (query_uri || path == "/") && method == Method::OPTIONS => Route::Options,
@@ -63,6 +74,8 @@ where
         Route::Root | Route::Ping | Route::ReplicasStatus => response::ok(),
         Route::Query => query::handle_query(&state, request).await,
         Route::Options => response::no_content(),
+        Route::Play => response::html(play::PLAY_HTML),
+        Route::Metrics => response::metrics(metrics::render(&state)),
         Route::NotFound => response::not_found(&uri),
     };
     // Only the path: the query string may carry a password (`?password=...`).
@@ -85,6 +98,8 @@ mod tests {
         assert_eq!(r(Method::GET, "/ping"), Route::Ping);
         assert_eq!(r(Method::HEAD, "/ping"), Route::Ping);
         assert_eq!(r(Method::GET, "/replicas_status"), Route::ReplicasStatus);
+        assert_eq!(r(Method::GET, "/play"), Route::Play);
+        assert_eq!(r(Method::GET, "/metrics"), Route::Metrics);
     }
 
     #[test]

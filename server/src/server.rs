@@ -37,6 +37,12 @@ pub struct ServerState {
     pub data_dir: PathBuf,
     /// The storage engine over `data_dir`.
     pub engine: Arc<StorageEngine>,
+    /// HTTP sessions kept between requests (`session_id`).
+    pub sessions: http::session::SessionStore,
+    /// Counters for `/metrics`.
+    pub metrics: http::metrics::Metrics,
+    /// `X-ClickHouse-Server-Display-Name`: the host name.
+    pub display_name: String,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -51,7 +57,13 @@ impl ServerState {
     /// State for a server whose data lives in `data_dir` (which must exist), served by
     /// `engine`.
     pub fn new(data_dir: PathBuf, engine: Arc<StorageEngine>) -> ServerState {
-        ServerState { data_dir, engine }
+        ServerState {
+            data_dir,
+            engine,
+            sessions: http::session::SessionStore::default(),
+            metrics: http::metrics::Metrics::default(),
+            display_name: http::headers::display_name(),
+        }
     }
 }
 

@@ -308,3 +308,271 @@ fn output_formats_are_written_as_clickhouse_writes_them() {
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.header("X-ClickHouse-Exception-Code"), Some("73"));
 }
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use flate2::write::GzEncoder;
+    let mut w = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    w.write_all(data).expect("gzip");
+    w.finish().expect("gzip")
+}
+
+#[test]
+fn query_responses_carry_clickhouse_headers() {
+    let mut server = TestServer::start();
+    let r = request(server.addr, "POST", "/", b"SELECT number FROM numbers(3)");
+    assert_eq!(r.status, 200);
+    let id = r.header("X-ClickHouse-Query-Id").expect("query id");
+    assert_eq!(id.len(), 36, "uuid-like {id}");
+    assert_eq!(id.matches('-').count(), 4);
+    assert_eq!(r.header("X-ClickHouse-Format"), Some("TabSeparated"));
+    assert_eq!(r.header("X-ClickHouse-Timezone"), Some("UTC"));
+    assert!(r.header("X-ClickHouse-Server-Display-Name").is_some());
+    let summary = r.header("X-ClickHouse-Summary").expect("summary");
+    for key in [
+        "read_rows",
+        "read_bytes",
+        "written_rows",
+        "written_bytes",
+        "total_rows_to_read",
+        "result_rows",
+        "result_bytes",
+        "elapsed_ns",
+    ] {
+        assert!(
+            summary.contains(&format!("\"{key}\":\"")),
+            "{key} in {summary}"
+        );
+    }
+    assert!(summary.contains("\"result_rows\":\"3\""), "{summary}");
+    assert!(summary.contains("\"result_bytes\":\"6\""), "{summary}");
+    // The id is echoed from the parameter or the header; errors carry it too.
+    let r = request(server.addr, "GET", "/?query_id=my-id&query=SELECT%201", b"");
+    assert_eq!(r.header("X-ClickHouse-Query-Id"), Some("my-id"));
+    let r = support::request_with_headers(
+        server.addr,
+        "POST",
+        "/",
+        &[("X-ClickHouse-Query-Id", "hdr-id")],
+        b"SELECT nope",
+    );
+    assert_ne!(r.status, 200);
+    assert_eq!(r.header("X-ClickHouse-Query-Id"), Some("hdr-id"));
+    assert!(r.header("X-ClickHouse-Exception-Code").is_some());
+    // X-ClickHouse-Format and X-ClickHouse-Database request headers.
+    let r = support::request_with_headers(
+        server.addr,
+        "POST",
+        "/",
+        &[
+            ("X-ClickHouse-Format", "JSONEachRow"),
+            ("X-ClickHouse-Database", "system"),
+        ],
+        b"SELECT 1 AS x",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "{\"x\":1}\n");
+    assert_eq!(r.header("X-ClickHouse-Format"), Some("JSONEachRow"));
+    server.join();
+}
+
+#[test]
+fn credentials_default_user_only() {
+    let mut server = TestServer::start();
+    let ok = request(server.addr, "GET", "/?user=default&query=SELECT%201", b"");
+    assert_eq!(ok.status, 200);
+    let ok = support::request_with_headers(
+        server.addr,
+        "POST",
+        "/",
+        &[("X-ClickHouse-User", "default"), ("X-ClickHouse-Key", "")],
+        b"SELECT 1",
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let bad = request(
+        server.addr,
+        "GET",
+        "/?user=bob&password=x&query=SELECT%201",
+        b"",
+    );
+    assert_eq!(bad.status, 403);
+    assert_eq!(bad.header("X-ClickHouse-Exception-Code"), Some("516"));
+    server.join();
+}
+
+#[test]
+fn sessions_keep_use_and_set() {
+    let mut server = TestServer::start();
+    let addr = server.addr;
+    let post = |target: &str, sql: &str| request(addr, "POST", target, sql.as_bytes());
+    assert_eq!(post("/", "CREATE DATABASE sdb").status, 200);
+    let create = "CREATE TABLE sdb.only_here (a UInt8) ENGINE = MergeTree ORDER BY a";
+    assert_eq!(post("/", create).status, 200);
+    assert_eq!(post("/?session_id=s1", "USE sdb").status, 200);
+    let r = post("/?session_id=s1", "SELECT count() FROM only_here");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "0\n");
+    // Without the session: a fresh one in `default`.
+    assert_ne!(post("/", "SELECT count() FROM only_here").status, 200);
+    // SET persists: max_result_rows=1 makes a 3-row query fail in the session only.
+    assert_eq!(
+        post("/?session_id=s1", "SET max_result_rows = 1").status,
+        200
+    );
+    assert_ne!(
+        post("/?session_id=s1", "SELECT number FROM numbers(3)").status,
+        200
+    );
+    assert_eq!(post("/", "SELECT number FROM numbers(3)").status, 200);
+    // session_check on an unknown session, a bad timeout.
+    let r = post("/?session_id=nope&session_check=1", "SELECT 1");
+    assert_eq!(r.header("X-ClickHouse-Exception-Code"), Some("372"));
+    let r = post("/?session_id=s2&session_timeout=99999", "SELECT 1");
+    assert_eq!(r.header("X-ClickHouse-Exception-Code"), Some("104"));
+    // close_session=1 ends it.
+    assert_eq!(
+        post("/?session_id=s1&close_session=1", "SELECT 1").status,
+        200
+    );
+    let r = post("/?session_id=s1&session_check=1", "SELECT 1");
+    assert_eq!(r.header("X-ClickHouse-Exception-Code"), Some("372"));
+    // An expired session is gone.
+    assert_eq!(
+        post("/?session_id=s3&session_timeout=0", "SELECT 1").status,
+        200
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    let r = post("/?session_id=s3&session_check=1", "SELECT 1");
+    assert_eq!(r.header("X-ClickHouse-Exception-Code"), Some("372"));
+    server.join();
+}
+
+#[test]
+fn a_session_in_use_is_locked() {
+    let mut server = TestServer::start();
+    let addr = server.addr;
+    assert_eq!(
+        request(addr, "POST", "/?session_id=busy", b"SELECT 1").status,
+        200
+    );
+    let long = std::thread::spawn(move || {
+        request(
+            addr,
+            "POST",
+            "/?session_id=busy",
+            b"SELECT count() FROM numbers(30000000) WHERE number % 7 = 3",
+        )
+    });
+    let mut locked = false;
+    for _ in 0..200 {
+        let r = request(addr, "POST", "/?session_id=busy", b"SELECT 1");
+        if r.header("X-ClickHouse-Exception-Code") == Some("373") {
+            locked = true;
+            break;
+        }
+        if long.is_finished() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let long = long.join().expect("long query");
+    // Either side may win the race for the session; the other must see it locked.
+    locked |= long.header("X-ClickHouse-Exception-Code") == Some("373");
+    assert!(locked, "a concurrent request should see SESSION_IS_LOCKED");
+    server.join();
+}
+
+#[test]
+fn compressed_request_bodies_are_decoded() {
+    let mut server = TestServer::start();
+    let sql = b"SELECT number FROM numbers(3)";
+    let gz = gzip(sql);
+    let r = support::request_with_headers(
+        server.addr,
+        "POST",
+        "/",
+        &[("Content-Encoding", "gzip")],
+        &gz,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "0\n1\n2\n");
+    let zs = zstd::stream::encode_all(&sql[..], 3).expect("zstd");
+    let r = support::request_with_headers(
+        server.addr,
+        "POST",
+        "/",
+        &[("Content-Encoding", "zstd")],
+        &zs,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "0\n1\n2\n");
+    let bad = support::request_with_headers(
+        server.addr,
+        "POST",
+        "/",
+        &[("Content-Encoding", "gzip")],
+        b"this is not gzip",
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().starts_with("Code: "), "{}", bad.text());
+    assert!(bad.header("X-ClickHouse-Exception-Code").is_some());
+    server.join();
+}
+
+#[test]
+fn responses_are_compressed_when_asked() {
+    use flate2::read::GzDecoder;
+    let mut server = TestServer::start();
+    let r = support::request_with_headers(
+        server.addr,
+        "POST",
+        "/?enable_http_compression=1",
+        &[("Accept-Encoding", "xz, gzip, br")],
+        b"SELECT number FROM numbers(3)",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("Content-Encoding"), Some("gzip"));
+    let mut text = String::new();
+    GzDecoder::new(&r.body[..])
+        .read_to_string(&mut text)
+        .expect("gunzip");
+    assert_eq!(text, "0\n1\n2\n");
+    // Without the setting: plain.
+    let r = support::request_with_headers(
+        server.addr,
+        "POST",
+        "/",
+        &[("Accept-Encoding", "gzip")],
+        b"SELECT 1",
+    );
+    assert_eq!(r.header("Content-Encoding"), None);
+    assert_eq!(r.text(), "1\n");
+    server.join();
+}
+
+#[test]
+fn play_and_metrics_pages() {
+    let mut server = TestServer::start();
+    let play = request(server.addr, "GET", "/play", b"");
+    assert_eq!(play.status, 200);
+    assert!(play
+        .header("Content-Type")
+        .is_some_and(|t| t.starts_with("text/html")));
+    assert!(play.text().contains("<textarea"));
+    assert!(play.text().contains("fetch("));
+    request(server.addr, "GET", "/?query=SELECT%201", b"");
+    request(server.addr, "GET", "/?query=SELECT%20nope", b"");
+    let m = request(server.addr, "GET", "/metrics", b"").text();
+    for name in [
+        "granary_uptime_seconds",
+        "granary_queries_total",
+        "granary_failed_queries_total",
+        "granary_open_sessions",
+        "granary_tables",
+        "granary_active_parts",
+    ] {
+        assert!(m.contains(&format!("# TYPE {name} ")), "{name} in {m}");
+    }
+    assert!(m.contains("granary_queries_total 2\n"), "{m}");
+    assert!(m.contains("granary_failed_queries_total 1\n"), "{m}");
+    server.join();
+}

@@ -249,9 +249,10 @@ pub(super) fn resolve_factor(
                     return Ok((SourceSpec::Ready(Source::Batches(out.batches)), scope));
                 }
             }
-            if db == "system" && table == "one" {
-                let (s, scope) = Source::one();
-                return Ok((SourceSpec::Ready(s), scope));
+            if db == "system" {
+                if let Some((source, scope)) = super::system::system_table(ctx, &table)? {
+                    return Ok((SourceSpec::Ready(source), scope));
+                }
             }
             // sqlparser reads `FROM t FINAL` as an implicit alias named FINAL.
             let final_ = alias

@@ -6,14 +6,17 @@ use std::collections::HashMap;
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body as HttpBody, Bytes};
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 
 use granary_query::format::output::{content_type, write_output, OutputSettings};
 use granary_query::session::{QueryOutput, Session};
 use granary_query::QueryError;
 
+use super::compression::{self, DecodeError};
+use super::headers::{self, Summary};
 use super::response::{self, Body, ErrorCode};
+use super::session::{self, SessionError};
 use crate::server::ServerState;
 
 /// Largest request body accepted (queries and inserted data), in bytes.
@@ -48,6 +51,7 @@ fn status_of(code: i32) -> StatusCode {
         60 | 46 | 47 | 50 | 56 | 81 | 115 | 63 | 73 => StatusCode::NOT_FOUND,
         1062 => StatusCode::PAYLOAD_TOO_LARGE,
         48 => StatusCode::NOT_IMPLEMENTED,
+        192 | 193 | 497 | 516 => StatusCode::FORBIDDEN,
         159 => StatusCode::REQUEST_TIMEOUT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -87,7 +91,21 @@ fn render(
     Ok(body)
 }
 
-/// Answers a query request.
+/// Settings that only steer the HTTP transport: accepted and applied here, never passed
+/// to the session (which would reject them as unknown).
+const HTTP_SETTINGS: &[&str] = &[
+    "enable_http_compression",
+    "http_zlib_compression_level",
+    "send_progress_in_http_headers",
+    "http_headers_progress_interval_ms",
+    "add_http_cors_header",
+    "http_response_buffer_size",
+    "http_wait_end_of_query",
+    "cancel_http_readonly_queries_on_client_close",
+];
+
+/// Answers a query request: runs it, then adds the headers every query answer carries
+/// (query id, time zone, server name) and counts it in the server's metrics.
 pub async fn handle_query<B>(state: &ServerState, request: Request<B>) -> Response<Body>
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
@@ -98,23 +116,141 @@ where
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
+    let query_id = params
+        .iter()
+        .find(|(k, _)| k == "query_id")
+        .map(|(_, v)| v.clone())
+        .or_else(|| headers::get(request.headers(), headers::QUERY_ID).map(str::to_owned))
+        .filter(|id| !id.is_empty() && HeaderValue::from_str(id).is_ok())
+        .unwrap_or_else(headers::new_query_id);
+    let mut response = run(state, request, &params).await;
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&query_id) {
+        h.insert(headers::QUERY_ID, v);
+    }
+    h.insert(headers::TIMEZONE, HeaderValue::from_static("UTC"));
+    if let Ok(v) = HeaderValue::from_str(&state.display_name) {
+        h.insert(headers::DISPLAY_NAME, v);
+    }
+    state
+        .metrics
+        .query_finished(!response.status().is_success());
+    response
+}
+
+/// Reads the body (bounded), decoding its `Content-Encoding` with a bound on the decoded
+/// size too.
+async fn read_body<B>(body: B, encoding: Option<String>) -> Result<Bytes, Response<Body>>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let raw = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            return Err(simple_error(
+                1062,
+                "QUERY_IS_TOO_LARGE",
+                &format!("Cannot read the request body: {e} (at most {MAX_BODY_BYTES} bytes)"),
+            ))
+        }
+    };
+    let Some(encoding) = encoding.filter(|e| !compression::is_identity(e)) else {
+        return Ok(raw);
+    };
+    let decoded =
+        tokio::task::spawn_blocking(move || compression::decode(&encoding, &raw, MAX_BODY_BYTES))
+            .await;
+    match decoded {
+        Ok(Ok(bytes)) => Ok(Bytes::from(bytes)),
+        Ok(Err(e @ DecodeError::TooLarge(_))) => {
+            Err(simple_error(1062, "QUERY_IS_TOO_LARGE", &e.to_string()))
+        }
+        Ok(Err(e @ DecodeError::Unsupported(_))) => {
+            Err(simple_error(36, "BAD_ARGUMENTS", &e.to_string()))
+        }
+        Ok(Err(e @ DecodeError::Corrupt(_))) => Err(response::exception(
+            ErrorCode {
+                code: 271,
+                name: "CANNOT_DECOMPRESS",
+                status: StatusCode::BAD_REQUEST,
+            },
+            &e.to_string(),
+        )),
+        Err(e) => Err(simple_error(
+            1001,
+            "STD_EXCEPTION",
+            &format!("Decompression failed: {e}"),
+        )),
+    }
+}
+
+/// The session a request runs in: a fresh one, or one checked out of the session store.
+struct SessionUse {
+    id: Option<String>,
+    timeout: std::time::Duration,
+    close: bool,
+}
+
+/// Runs the query of a request and renders its answer.
+async fn run<B>(
+    state: &ServerState,
+    request: Request<B>,
+    params: &[(String, String)],
+) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let param: HashMap<&str, &str> = params
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let is_get = request.method() == Method::GET || request.method() == Method::HEAD;
-    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            return simple_error(
-                1062,
-                "QUERY_IS_TOO_LARGE",
-                &format!("Cannot read the request body: {e} (at most {MAX_BODY_BYTES} bytes)"),
-            )
-        }
+    let req_headers = request.headers();
+    if let Err(e) = headers::authenticate(
+        req_headers,
+        param.get("user").copied(),
+        param.get("password").copied(),
+    ) {
+        return simple_error(516, "AUTHENTICATION_FAILED", &e.0);
+    }
+    let session_id = param
+        .get("session_id")
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_string());
+    let timeout = match session::parse_timeout(param.get("session_timeout").copied()) {
+        Ok(t) => t,
+        Err(e) => return session_error(&e),
+    };
+    let session_use = SessionUse {
+        id: session_id,
+        timeout,
+        close: param.get("close_session").is_some_and(|v| is_true(v)),
+    };
+    let session_check = param.get("session_check").is_some_and(|v| is_true(v));
+    let database = headers::get(req_headers, headers::DATABASE)
+        .or(param.get("database").copied())
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned);
+    let default_format = headers::get(req_headers, headers::FORMAT)
+        .or(param.get("default_format").copied())
+        .filter(|f| !f.is_empty())
+        .unwrap_or("TabSeparated")
+        .to_owned();
+    let accept_encoding = request
+        .headers()
+        .get(ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let content_encoding = request
+        .headers()
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = match read_body(request.into_body(), content_encoding).await {
+        Ok(b) => b,
+        Err(r) => return r,
     };
     let mut sql = String::new();
     if let Some(q) = param.get("query") {
@@ -136,11 +272,18 @@ where
     if sql.trim().is_empty() {
         return simple_error(62, "SYNTAX_ERROR", "Empty query");
     }
-    // Output settings are the server's to apply; the rest go to the session.
+    // Output and transport settings are the server's to apply; the rest go to the session.
     let mut output_settings = OutputSettings::default();
     let mut settings: Vec<(String, String)> = Vec::new();
-    for (k, v) in &params {
+    let mut http_compression = false;
+    for (k, v) in params {
         if k.is_empty() || NON_SETTINGS.contains(&k.as_str()) || k.starts_with("param_") {
+            continue;
+        }
+        if HTTP_SETTINGS.contains(&k.as_str()) {
+            if k == "enable_http_compression" {
+                http_compression = is_true(v);
+            }
             continue;
         }
         match output_settings.apply(k, v) {
@@ -149,32 +292,39 @@ where
             Err(e) => return error_response(&e),
         }
     }
-    let database = param.get("database").map(|d| d.to_string());
-    let default_format = param
-        .get("default_format")
-        .map(|f| f.to_string())
-        .unwrap_or_else(|| "TabSeparated".to_string());
-    let engine = state.engine.clone();
+    let session = match &session_use.id {
+        Some(id) => match state.sessions.check_out(id, session_check, &state.engine) {
+            Ok(s) => s,
+            Err(e) => return session_error(&e),
+        },
+        None => Session::new(state.engine.clone()),
+    };
     let started = std::time::Instant::now();
-    let result = tokio::task::spawn_blocking(move || -> Result<QueryOutput, QueryError> {
-        let mut session = Session::new(engine);
-        if let Some(db) = database {
-            session.database = db;
-        }
-        session.set(&settings)?;
-        if is_get && !is_read_only(&sql) {
-            return Err(QueryError::new(
-                granary_query::ErrorCode::BadArguments,
-                "Cannot execute query in readonly mode: GET requests are read-only, use POST",
-            ));
-        }
-        session.execute(&sql)
+    let persistent = session_use.id.is_some();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut session = session;
+        let result = execute(&mut session, persistent, database, &settings, is_get, &sql);
+        (session, result)
     })
     .await;
     let out = match result {
-        Ok(Ok(out)) => out,
-        Ok(Err(e)) => return error_response(&e),
-        Err(e) => return simple_error(1001, "STD_EXCEPTION", &format!("The query failed: {e}")),
+        Ok((session, result)) => {
+            if let Some(id) = &session_use.id {
+                state
+                    .sessions
+                    .check_in(id, session, session_use.timeout, session_use.close);
+            }
+            match result {
+                Ok(out) => out,
+                Err(e) => return error_response(&e),
+            }
+        }
+        Err(e) => {
+            if let Some(id) = &session_use.id {
+                state.sessions.discard(id);
+            }
+            return simple_error(1001, "STD_EXCEPTION", &format!("The query failed: {e}"));
+        }
     };
     let format = out.format.clone().unwrap_or(default_format);
     output_settings.elapsed_seconds = started.elapsed().as_secs_f64();
@@ -184,31 +334,124 @@ where
         .iter()
         .map(|b| b.get_array_memory_size() as u64)
         .sum();
-    match render(&out, &format, &output_settings) {
-        Ok(bytes) => {
-            let mut r = Response::new(Body::new(Bytes::from(bytes)));
-            r.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static(content_type(&format)),
-            );
-            if let Ok(v) = HeaderValue::from_str(&format) {
-                r.headers_mut().insert("X-ClickHouse-Format", v);
-            }
-            r
-        }
-        Err(resp) => *resp,
+    let bytes = match render(&out, &format, &output_settings) {
+        Ok(bytes) => bytes,
+        Err(resp) => return *resp,
+    };
+    let summary = Summary {
+        read_rows: output_settings.rows_read,
+        read_bytes: output_settings.bytes_read,
+        result_rows: out.num_rows() as u64,
+        result_bytes: bytes.len() as u64,
+        elapsed_ns: u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX),
+        ..Summary::default()
+    };
+    let encoding = accept_encoding
+        .as_deref()
+        .filter(|_| http_compression)
+        .and_then(compression::choose);
+    let (bytes, encoding) = match encoding {
+        Some(enc) => match compression::encode(enc, &bytes) {
+            Ok(packed) => (packed, Some(enc)),
+            // Compression into memory does not fail in practice; send it plain if it does.
+            Err(_) => (bytes, None),
+        },
+        None => (bytes, None),
+    };
+    let mut r = Response::new(Body::new(Bytes::from(bytes)));
+    let h = r.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&format)),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format) {
+        h.insert(headers::FORMAT, v);
     }
+    if let Ok(v) = HeaderValue::from_str(&summary.to_json()) {
+        h.insert(headers::SUMMARY, v);
+    }
+    if let Some(enc) = encoding {
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static(enc));
+    }
+    r
+}
+
+/// Runs `sql` in `session`. For a kept session (`persistent`), the request's `database`
+/// and URL settings apply to this query only: they are undone afterwards unless the
+/// query itself was `USE` or `SET`.
+fn execute(
+    session: &mut Session,
+    persistent: bool,
+    database: Option<String>,
+    settings: &[(String, String)],
+    is_get: bool,
+    sql: &str,
+) -> Result<QueryOutput, QueryError> {
+    let saved = (
+        session.database.clone(),
+        session.settings.clone(),
+        session.limits,
+    );
+    if let Some(db) = database {
+        session.database = db;
+    }
+    let result = (|| {
+        session.set(settings)?;
+        if is_get && !is_read_only(sql) {
+            return Err(QueryError::new(
+                granary_query::ErrorCode::BadArguments,
+                "Cannot execute query in readonly mode: GET requests are read-only, use POST",
+            ));
+        }
+        session.execute(sql)
+    })();
+    if persistent {
+        let keyword = first_keyword(sql);
+        let ok = result.is_ok();
+        if !(ok && keyword == "USE") {
+            session.database = saved.0;
+        }
+        if !(ok && keyword == "SET") {
+            session.settings = saved.1;
+            session.limits = saved.2;
+        }
+    }
+    result
+}
+
+fn session_error(e: &SessionError) -> Response<Body> {
+    let (code, name) = e.code();
+    response::exception(
+        ErrorCode {
+            code,
+            name,
+            status: status_of(code as i32),
+        },
+        &e.message(),
+    )
+}
+
+/// ClickHouse's reading of a boolean URL parameter.
+fn is_true(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
+}
+
+/// The statement's first keyword, upper-cased.
+fn first_keyword(sql: &str) -> String {
+    sql.trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase()
 }
 
 /// Whether a statement only reads (what GET may run): SELECT, SHOW, DESCRIBE, EXISTS,
 /// EXPLAIN, WITH.
 fn is_read_only(sql: &str) -> bool {
-    let first = sql
-        .trim_start()
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .next()
-        .unwrap_or("")
-        .to_ascii_uppercase();
+    let first = first_keyword(sql);
     matches!(
         first.as_str(),
         "SELECT" | "SHOW" | "DESCRIBE" | "DESC" | "EXISTS" | "EXPLAIN" | "WITH" | ""

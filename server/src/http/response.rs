@@ -19,6 +19,24 @@ pub fn ok() -> Response<Body> {
     text_response(StatusCode::OK, TEXT_HTML, Bytes::from_static(b"Ok.\n"))
 }
 
+/// `200` with an HTML page (`/play`).
+pub fn html(page: &'static str) -> Response<Body> {
+    text_response(
+        StatusCode::OK,
+        TEXT_HTML,
+        Bytes::from_static(page.as_bytes()),
+    )
+}
+
+/// `200` with Prometheus text (`/metrics`).
+pub fn metrics(text: String) -> Response<Body> {
+    text_response(
+        StatusCode::OK,
+        "text/plain; version=0.0.4; charset=utf-8",
+        Bytes::from(text),
+    )
+}
+
 /// `204 No Content`, for CORS preflight (`OPTIONS`) requests.
 pub fn no_content() -> Response<Body> {
     let mut response = Response::new(Body::default());

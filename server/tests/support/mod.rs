@@ -62,6 +62,31 @@ pub fn request(addr: SocketAddr, method: &str, target: &str, body: &[u8]) -> Htt
     read_response(&mut stream)
 }
 
+/// Like [`request`], with extra `(name, value)` header lines.
+pub fn request_with_headers(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
+    let mut stream = connect(addr);
+    let mut head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream
+        .write_all(head.as_bytes())
+        .expect("send request head");
+    stream.write_all(body).expect("send request body");
+    read_response(&mut stream)
+}
+
 /// Reads until the server closes the connection and parses what came.
 pub fn read_response(stream: &mut TcpStream) -> HttpResponse {
     let mut raw = Vec::new();
