@@ -671,7 +671,10 @@ struct Pipeline {
 
 enum ThreadState {
     Aggregate(HashAggregator),
-    Rows(Vec<RecordBatch>),
+    /// Rows with the index of the morsel they came from: without ORDER BY the result
+    /// keeps the source's order (morsels are handed out in order), as ClickHouse's
+    /// `SELECT ... LIMIT n` returns the start of the stream.
+    Rows(Vec<(usize, RecordBatch)>),
 }
 
 impl ThreadState {
@@ -679,7 +682,7 @@ impl ThreadState {
     fn memory_size(&self) -> usize {
         match self {
             ThreadState::Aggregate(a) => a.memory_size(),
-            ThreadState::Rows(b) => b.iter().map(|x| x.get_array_memory_size()).sum(),
+            ThreadState::Rows(b) => b.iter().map(|(_, x)| x.get_array_memory_size()).sum(),
         }
     }
 }
@@ -754,7 +757,10 @@ impl Pipeline {
         let this = &self;
         let work = |_: usize| -> Result<ThreadState> {
             let mut state = if this.aggregating {
-                ThreadState::Aggregate(HashAggregator::new(&key_types, &this.calls)?)
+                // Two-level (bucketed) tables pay off only when merged in parallel.
+                ThreadState::Aggregate(
+                    HashAggregator::new(&key_types, &this.calls)?.with_two_level(threads > 1),
+                )
             } else {
                 ThreadState::Rows(Vec::new())
             };
@@ -771,7 +777,7 @@ impl Pipeline {
                 ctx.check_limits(started)?;
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(m) = morsels.get(i) else { break };
-                this.process(source, m, &cols, &mut state, top_k)?;
+                this.process(source, m, i, &cols, &mut state, top_k)?;
                 // max_memory_usage: this thread's state growth, added to the query's total.
                 let size = state.memory_size() as u64;
                 if size >= tracked {
@@ -796,7 +802,7 @@ impl Pipeline {
                         rows_so_far.store(
                             rows_so_far
                                 .load(Ordering::Relaxed)
-                                .max(b.iter().map(|x| x.num_rows()).sum()),
+                                .max(b.iter().map(|(_, x)| x.num_rows()).sum()),
                             Ordering::Relaxed,
                         );
                     }
@@ -839,6 +845,7 @@ impl Pipeline {
         &self,
         source: &Source,
         m: &Morsel,
+        morsel_index: usize,
         cols: &[usize],
         state: &mut ThreadState,
         top_k: Option<u64>,
@@ -904,15 +911,16 @@ impl Pipeline {
                     arrays.push(e.eval_array(&batch)?);
                 }
                 let b = plain_batch(arrays, batch.num_rows())?;
-                out.push(b);
+                out.push((morsel_index, b));
                 // Keep only the best rows per thread for ORDER BY ... LIMIT.
                 if let (Some(k), false) = (top_k, self.order_exprs.is_empty()) {
-                    let rows: usize = out.iter().map(|b| b.num_rows()).sum();
+                    let rows: usize = out.iter().map(|(_, b)| b.num_rows()).sum();
                     if rows as u64 > 2 * k.max(1024) {
-                        let all = concat_plain(out)?;
+                        let batches: Vec<RecordBatch> = out.drain(..).map(|(_, b)| b).collect();
+                        let all = concat_plain(&batches)?;
                         let keys = self.sort_keys_in_rows();
                         let sorted = sort_batch(&all, &keys, Some(k as usize))?;
-                        *out = vec![sorted];
+                        *out = vec![(morsel_index, sorted)];
                     }
                 }
             }
@@ -938,12 +946,14 @@ impl Pipeline {
         states: Vec<ThreadState>,
         names: Vec<String>,
     ) -> Result<FinalRows> {
-        let mut batches = Vec::new();
+        let mut tagged = Vec::new();
         for s in states {
             if let ThreadState::Rows(b) = s {
-                batches.extend(b);
+                tagged.extend(b);
             }
         }
+        tagged.sort_by_key(|(i, _)| *i);
+        let batches: Vec<RecordBatch> = tagged.into_iter().map(|(_, b)| b).collect();
         let mut columns: Vec<(String, DataType)> = names
             .into_iter()
             .zip(&self.select_exprs)
@@ -971,21 +981,22 @@ impl Pipeline {
     fn finish_aggregate(&self, states: Vec<ThreadState>, names: Vec<String>) -> Result<FinalRows> {
         let key_types: Vec<arrow::datatypes::DataType> =
             self.keys.iter().map(|k| k.data_type().to_arrow()).collect();
-        let mut merged: Option<HashAggregator> = None;
-        for s in states {
-            if let ThreadState::Aggregate(a) = s {
-                match &mut merged {
-                    None => merged = Some(a),
-                    Some(m) => m.merge(a)?,
-                }
-            }
-        }
-        let merged = match merged {
+        // One table per thread that ran; two-level tables are merged bucket by bucket on
+        // as many threads as aggregated.
+        let threads = states.len();
+        let aggs: Vec<HashAggregator> = states
+            .into_iter()
+            .filter_map(|s| match s {
+                ThreadState::Aggregate(a) => Some(a),
+                ThreadState::Rows(_) => None,
+            })
+            .collect();
+        let merged = match HashAggregator::merge_all(aggs, threads)? {
             Some(m) => m,
             None => HashAggregator::new(&key_types, &self.calls)?,
         };
         let groups = merged.num_groups();
-        let (key_arrays, agg_arrays) = merged.finish()?;
+        let (key_arrays, agg_arrays) = merged.finish_parallel(threads)?;
         // The aggregated batch: keys then aggregates.
         let mut arrays = key_arrays;
         arrays.extend(agg_arrays);
