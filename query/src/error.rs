@@ -47,6 +47,7 @@ pub enum ErrorCode {
     CannotCompileRegexp = 427,
     QueryIsTooLarge = 1062,
     IncorrectResult = 125,
+    ExpectedAllOrDistinct = 558,
     StorageError = 0,
 }
 
@@ -93,6 +94,7 @@ impl ErrorCode {
             CannotCompileRegexp => "CANNOT_COMPILE_REGEXP",
             QueryIsTooLarge => "QUERY_IS_TOO_LARGE",
             IncorrectResult => "INCORRECT_RESULT_OF_SCALAR_SUBQUERY",
+            ExpectedAllOrDistinct => "EXPECTED_ALL_OR_DISTINCT",
             StorageError => "STORAGE_ERROR",
         }
     }

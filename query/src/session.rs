@@ -17,6 +17,29 @@ use crate::plan::{QueryContext, QuerySettings};
 use crate::query_err;
 use crate::sql::{parse_statement, ParseLimits, Statement};
 
+/// When the first session of this process was created (the server's start, for
+/// `uptime()`).
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Whole seconds since the first session of this process was created.
+pub fn uptime_seconds() -> u32 {
+    STARTED
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs()
+        .min(u32::MAX as u64) as u32
+}
+
+/// This machine's host name (`/etc/hostname`, else `HOSTNAME`, else `localhost`).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
 /// A client session.
 pub struct Session {
     engine: Arc<StorageEngine>,
@@ -31,6 +54,7 @@ pub struct Session {
 impl Session {
     /// A session on `engine`, in database `default`.
     pub fn new(engine: Arc<StorageEngine>) -> Session {
+        STARTED.get_or_init(std::time::Instant::now);
         Session {
             engine,
             database: "default".into(),

@@ -235,6 +235,48 @@ impl<'a> Binder<'a> {
         }
     }
 
+    /// `currentDatabase()`, `version()`, `timezone()`, `hostName()`, `uptime()`: constants
+    /// of the server and session; `None` for other names.
+    fn context_function(&self, name: &str, args: &[BoundExpr]) -> Result<Option<BoundExpr>> {
+        let lower = name.to_ascii_lowercase();
+        let value: BoundExpr = match lower.as_str() {
+            "currentdatabase" | "database" => string_literal(
+                &self
+                    .context
+                    .as_ref()
+                    .map(|c| c.database.clone())
+                    .unwrap_or_else(|| "default".into()),
+            ),
+            "version" => string_literal(env!("CARGO_PKG_VERSION")),
+            "timezone" | "servertimezone" => string_literal("UTC"),
+            "hostname" => string_literal(&crate::session::host_name()),
+            "uptime" => {
+                let secs = crate::session::uptime_seconds();
+                BoundExpr::Literal {
+                    value: Arc::new(arrow::array::UInt32Array::from(vec![secs])),
+                    ty: DataType::UInt32,
+                    name: "uptime()".into(),
+                }
+            }
+            _ => return Ok(None),
+        };
+        if !args.is_empty() {
+            return query_err!(
+                NumberOfArgumentsDoesntMatch,
+                "Number of arguments for function {name} doesn't match: passed {}, should be 0",
+                args.len()
+            );
+        }
+        Ok(Some(match value {
+            BoundExpr::Literal { value, ty, .. } => BoundExpr::Literal {
+                value,
+                ty,
+                name: format!("{name}()"),
+            },
+            other => other,
+        }))
+    }
+
     /// `x [NOT] IN set` with a hash set of `values`.
     fn in_set(
         &mut self,
@@ -695,6 +737,10 @@ impl<'a> Binder<'a> {
             .iter()
             .map(|a| self.bind(a))
             .collect::<Result<Vec<_>>>()?;
+        // Functions of the server and session: constants for the query.
+        if let Some(v) = self.context_function(&name, &args)? {
+            return Ok(v);
+        }
         // toTypeName(x) is the constant name of x's type.
         if name == "toTypeName" {
             if args.len() != 1 {

@@ -81,22 +81,41 @@ pub fn execute_query(ctx: &QueryContext, q: &Query) -> Result<QueryOutput> {
         }
         SetExpr::SetOperation {
             op: SetOperator::Union,
-            set_quantifier: SetQuantifier::All,
+            set_quantifier,
             left,
             right,
         } => {
-            if !order_by.is_empty() || limit.is_some() || limit_by.is_some() {
-                return query_err!(
-                    NotImplemented,
-                    "ORDER BY / LIMIT over UNION ALL is not supported yet"
-                );
-            }
+            let distinct = match set_quantifier {
+                SetQuantifier::All => false,
+                SetQuantifier::Distinct => true,
+                _ => {
+                    return query_err!(
+                        ExpectedAllOrDistinct,
+                        "Expected ALL or DISTINCT in SelectWithUnion query, because setting (union_default_mode) is empty"
+                    )
+                }
+            };
             let l = execute_set(ctx, left)?;
-            let r = execute_set(ctx, right)?;
+            // As in ClickHouse, ORDER BY / LIMIT written after a union belong to its last
+            // SELECT, not to the whole union.
+            let r = match right.as_ref() {
+                SetExpr::Select(sel) => {
+                    execute_select(ctx, sel, &order_by, limit, offset, limit_by.as_ref())?
+                }
+                other if order_by.is_empty() && limit.is_none() && limit_by.is_none() => {
+                    execute_set(ctx, other)?
+                }
+                _ => {
+                    return query_err!(
+                        NotImplemented,
+                        "ORDER BY / LIMIT after a parenthesized union member is not supported yet"
+                    )
+                }
+            };
             if l.columns.len() != r.columns.len() {
                 return query_err!(
                     NumberOfArgumentsDoesntMatch,
-                    "Different number of columns in UNION ALL elements: {} and {}",
+                    "Different number of columns in UNION elements: {} and {}",
                     l.columns.len(),
                     r.columns.len()
                 );
@@ -111,6 +130,12 @@ pub fn execute_query(ctx: &QueryContext, q: &Query) -> Result<QueryOutput> {
                     .collect::<Result<Vec<_>>>()?;
                 out.batches
                     .push(make_batch(&out.columns, cols, b.num_rows())?);
+            }
+            if distinct && !out.batches.is_empty() {
+                let all = concat_plain(&out.batches)?;
+                let unique = distinct_rows(&all, out.columns.len())?;
+                let arrays = unique.columns().to_vec();
+                out.batches = vec![make_batch(&out.columns, arrays, unique.num_rows())?];
             }
             Ok(out)
         }
@@ -414,9 +439,25 @@ fn execute_select(
             SelectItem::ExprWithAlias { expr, alias } => {
                 items.push((expr.clone(), Some(alias.value.clone())))
             }
-            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
+            SelectItem::Wildcard(opts) | SelectItem::QualifiedWildcard(_, opts) => {
+                // `* EXCEPT (a, b)` / `* EXCLUDE (a, b)` leave columns out.
+                let mut skip: Vec<String> = Vec::new();
+                if let Some(e) = &opts.opt_except {
+                    skip.push(e.first_element.value.clone());
+                    skip.extend(e.additional_elements.iter().map(|i| i.value.clone()));
+                }
+                if let Some(e) = &opts.opt_exclude {
+                    match e {
+                        sqlparser::ast::ExcludeSelectItem::Single(i) => skip.push(i.to_string()),
+                        sqlparser::ast::ExcludeSelectItem::Multiple(v) => {
+                            skip.extend(v.iter().map(|i| i.to_string()))
+                        }
+                    }
+                }
                 for (n, _) in &scope.columns {
-                    items.push((Expr::Identifier(sqlparser::ast::Ident::new(n)), None));
+                    if !skip.contains(n) {
+                        items.push((Expr::Identifier(sqlparser::ast::Ident::new(n)), None));
+                    }
                 }
             }
             other => return query_err!(NotImplemented, "SELECT item {other} is not supported yet"),
