@@ -7,7 +7,7 @@ mod pretty;
 #[cfg(test)]
 mod tests;
 mod text;
-mod value;
+pub(crate) mod value;
 
 use granary_storage::types::DataType;
 

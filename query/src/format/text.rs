@@ -166,20 +166,12 @@ fn dictionary_key(keys: &dyn Array, row: usize) -> Option<usize> {
     integer_value(keys, row).and_then(|k| usize::try_from(k).ok())
 }
 
-/// The value of an integer array as i128.
+/// The value of an integer (or Date32) array as i128.
 fn integer_value(array: &dyn Array, row: usize) -> Option<i128> {
-    Some(match array.data_type() {
-        ArrowType::UInt8 => array.as_primitive::<adt::UInt8Type>().value(row) as i128,
-        ArrowType::UInt16 => array.as_primitive::<adt::UInt16Type>().value(row) as i128,
-        ArrowType::UInt32 => array.as_primitive::<adt::UInt32Type>().value(row) as i128,
-        ArrowType::UInt64 => array.as_primitive::<adt::UInt64Type>().value(row) as i128,
-        ArrowType::Int8 => array.as_primitive::<adt::Int8Type>().value(row) as i128,
-        ArrowType::Int16 => array.as_primitive::<adt::Int16Type>().value(row) as i128,
-        ArrowType::Int32 => array.as_primitive::<adt::Int32Type>().value(row) as i128,
-        ArrowType::Int64 => array.as_primitive::<adt::Int64Type>().value(row) as i128,
-        ArrowType::Date32 => array.as_primitive::<adt::Date32Type>().value(row) as i128,
-        _ => return None,
-    })
+    match array.data_type() {
+        ArrowType::Date32 => Some(array.as_primitive::<adt::Date32Type>().value(row) as i128),
+        _ => super::output::value::int_value(array, row),
+    }
 }
 
 /// The bytes of a string-like array's value.
