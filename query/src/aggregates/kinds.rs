@@ -253,6 +253,37 @@ pub(crate) trait KindVisitor {
 }
 
 /// Runs `v` for the kind of Arrow type `dt`; `None` if no kind carries it.
+/// Resolves a one-argument aggregate that keeps the argument's type and whose accumulator
+/// is picked by the argument's [`Kind`] (`any`, `anyLast`, `min`, `max`): `make` builds the
+/// visitor that creates the accumulator.
+pub(crate) fn one_kind_factory<V, M>(
+    name: &'static str,
+    params: &[granary_storage::value::Value],
+    args: &[granary_storage::types::DataType],
+    make: M,
+) -> crate::error::Result<std::sync::Arc<dyn super::AggregateFunction>>
+where
+    V: KindVisitor<Out = Box<dyn super::Accumulator>>,
+    M: Fn(ArrowType) -> V + Send + Sync + 'static,
+{
+    super::common::no_params(name, params)?;
+    super::common::check_arity(name, args, 1)?;
+    let dt = args[0].to_arrow();
+    if !supported(&dt) {
+        return Err(super::common::illegal_type(name, &args[0]));
+    }
+    Ok(super::common::simple(
+        name,
+        args[0].clone(),
+        true,
+        move || {
+            dispatch(&dt, make(dt.clone())).ok_or_else(|| {
+                super::common::illegal_type(name, &granary_storage::types::DataType::Nothing)
+            })
+        },
+    ))
+}
+
 pub(crate) fn dispatch<V: KindVisitor>(dt: &ArrowType, v: V) -> Option<V::Out> {
     with_primitive!(dt, T => Some(v.visit::<Prim<T>>()), _ => match dt {
         ArrowType::Binary => Some(v.visit::<Bytes>()),

@@ -9,10 +9,8 @@ use arrow::array::ArrayRef;
 use arrow::datatypes::DataType as ArrowType;
 use granary_storage::types::DataType;
 
-use super::common::{
-    any_impl, check_arity, check_mapping, downcast, grow, illegal_type, no_params, reg, simple,
-};
-use super::kinds::{dispatch, supported, Kind, KindVisitor};
+use super::common::{any_impl, check_mapping, downcast, grow, reg};
+use super::kinds::{one_kind_factory, Kind, KindVisitor};
 use super::{Accumulator, AggregateRegistry};
 use crate::error::Result;
 
@@ -31,16 +29,7 @@ fn factory<const MAX: bool>(
     params: &[granary_storage::value::Value],
     args: &[DataType],
 ) -> Result<std::sync::Arc<dyn super::AggregateFunction>> {
-    no_params(name, params)?;
-    check_arity(name, args, 1)?;
-    let dt = args[0].to_arrow();
-    if !supported(&dt) {
-        return Err(illegal_type(name, &args[0]));
-    }
-    Ok(simple(name, args[0].clone(), true, move || {
-        dispatch(&dt, MakeMinMax::<MAX>(dt.clone()))
-            .ok_or_else(|| illegal_type(name, &DataType::Nothing))
-    }))
+    one_kind_factory(name, params, args, MakeMinMax::<MAX>)
 }
 
 struct MakeMinMax<const MAX: bool>(ArrowType);
