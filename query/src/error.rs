@@ -48,6 +48,7 @@ pub enum ErrorCode {
     QueryIsTooLarge = 1062,
     IncorrectResult = 125,
     ExpectedAllOrDistinct = 558,
+    TooDeepRecursion = 306,
     StorageError = 0,
 }
 
@@ -95,6 +96,7 @@ impl ErrorCode {
             QueryIsTooLarge => "QUERY_IS_TOO_LARGE",
             IncorrectResult => "INCORRECT_RESULT_OF_SCALAR_SUBQUERY",
             ExpectedAllOrDistinct => "EXPECTED_ALL_OR_DISTINCT",
+            TooDeepRecursion => "TOO_DEEP_RECURSION",
             StorageError => "STORAGE_ERROR",
         }
     }
@@ -131,6 +133,13 @@ impl QueryError {
     /// The message, without code.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The same error with `context` appended to its message (`<message>: <context>`),
+    /// as ClickHouse adds "while pushing to view ..." and the like.
+    pub fn with_context(self, context: &str) -> QueryError {
+        let message = format!("{}: {context}", self.message);
+        self.with_message(message)
     }
 
     /// The same error (code kept) with another message.

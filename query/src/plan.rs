@@ -8,6 +8,7 @@ pub mod join;
 pub mod select;
 pub mod source;
 pub mod system;
+pub mod view;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -55,6 +56,35 @@ pub struct QueryContext {
     pub settings: QuerySettings,
     /// Common table expressions in scope (`WITH name AS (SELECT ...)`), innermost last.
     pub ctes: Vec<(String, Arc<sqlparser::ast::Query>)>,
+    /// While a materialized view runs: the block inserted into its source table, which
+    /// the query reads in place of that table.
+    pub inserted: Option<Arc<InsertedBlock>>,
+    /// How many views deep this query runs (a view reading a view ...).
+    pub view_depth: usize,
+}
+
+/// A block inserted into a table, as a materialized view's query sees it.
+#[derive(Debug)]
+pub struct InsertedBlock {
+    /// The table the block was inserted into.
+    pub table: granary_storage::view::QualifiedName,
+    /// The table's stored columns.
+    pub columns: Vec<(String, granary_storage::types::DataType)>,
+    /// The rows, with the table's stored columns.
+    pub batch: arrow::record_batch::RecordBatch,
+}
+
+impl InsertedBlock {
+    /// Whether `FROM db.table` reads this block: it names the table, or a materialized
+    /// view whose target is the table (a chain of views).
+    pub fn is_read_as(&self, ctx: &QueryContext, db: &str, table: &str) -> bool {
+        self.table.is(db, table)
+            || ctx
+                .engine
+                .view(db, table)
+                .and_then(|v| v.target.clone())
+                .is_some_and(|t| t == self.table)
+    }
 }
 
 impl QueryContext {

@@ -4,6 +4,8 @@
 mod ddl;
 mod insert;
 mod show;
+pub mod view_insert;
+mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,6 +76,8 @@ impl Session {
             database: self.database.clone(),
             settings: settings.clone(),
             ctes: Vec::new(),
+            inserted: None,
+            view_depth: 0,
         }
     }
 

@@ -87,8 +87,11 @@ pub enum Statement {
         /// `IF NOT EXISTS` was given.
         if_not_exists: bool,
     },
-    /// `CREATE MATERIALIZED VIEW [IF NOT EXISTS] [db.]name TO [db.]target AS SELECT ...`.
+    /// `CREATE MATERIALIZED VIEW [IF NOT EXISTS] [db.]name TO [db.]target AS SELECT ...`,
+    /// or with `ENGINE = ... [POPULATE]` for an inner target table.
     CreateMaterializedView(Box<CreateMaterializedView>),
+    /// `CREATE [OR REPLACE] VIEW [IF NOT EXISTS] [db.]name AS SELECT ...`.
+    CreateView(Box<CreateView>),
     /// `DROP TABLE [IF EXISTS] [db.]name [SYNC]` (also `DROP VIEW`).
     DropTable {
         /// The database, if qualified.
@@ -269,10 +272,43 @@ pub struct CreateMaterializedView {
     pub name: String,
     /// `IF NOT EXISTS` was given.
     pub if_not_exists: bool,
-    /// The target table (`TO [db.]t`) as (database, table).
-    pub to: (Option<String>, String),
+    /// Where the rows go: a table (`TO [db.]t`) or an inner table.
+    pub target: ViewTarget,
+    /// `POPULATE`: fill the inner table from the source's existing rows.
+    pub populate: bool,
     /// The view's query.
     pub query: Box<Query>,
+    /// The view's query as written.
+    pub select_query: String,
+    /// The statement's original text.
+    pub create_query: String,
+}
+
+/// The target of a materialized view.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ViewTarget {
+    /// `TO [db.]t`, as (database, table).
+    To(Option<String>, String),
+    /// `[(columns)] ENGINE = ... ORDER BY ...`: the view's own inner table. Its `columns`
+    /// are empty when the query's result gives them; name and `create_query` are the view's.
+    Inner(Box<CreateTable>),
+}
+
+/// A parsed `CREATE VIEW`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateView {
+    /// The view's database, if qualified.
+    pub database: Option<String>,
+    /// The view name.
+    pub name: String,
+    /// `IF NOT EXISTS` was given.
+    pub if_not_exists: bool,
+    /// `OR REPLACE` was given.
+    pub or_replace: bool,
+    /// The view's query.
+    pub query: Box<Query>,
+    /// The view's query as written.
+    pub select_query: String,
     /// The statement's original text.
     pub create_query: String,
 }

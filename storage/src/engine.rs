@@ -4,7 +4,8 @@
 //! ```text
 //! <data_dir>/txn.log                       the commit log (see txn_log)
 //! <data_dir>/metadata/<db>/                one directory per database
-//! <data_dir>/metadata/<db>/<table>.json    a table's definition (TableMetadata)
+//! <data_dir>/metadata/<db>/<table>.json    a table's definition (TableMetadata), or a
+//!                                          view's ({"view": ViewDefinition})
 //! <data_dir>/store/<uuid>/                 a table's parts, and detached/
 //! ```
 
@@ -24,6 +25,7 @@ use crate::table::loader::load_parts;
 use crate::table::MergeTreeTable;
 use crate::transaction::Transaction;
 use crate::txn_log::{CommitRecord, LogEntry, TableChange, TxnLog};
+use crate::view::{QualifiedName, ViewDefinition, ViewFile, ViewKind};
 
 /// A table's persisted definition.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -41,6 +43,8 @@ enum TableSlot {
     Loaded(Arc<MergeTreeTable>),
     /// The table exists but refused to load; accessing it gives this error.
     Broken(String, i32),
+    /// A view (plain or materialized).
+    View(Arc<ViewDefinition>),
 }
 
 /// The storage engine over one data directory.
@@ -167,6 +171,10 @@ impl StorageEngine {
                 };
                 let name = Self::unescape(stem);
                 let bytes = std::fs::read(t.path()).map_err(|e| StorageError::io(t.path(), e))?;
+                if let Ok(v) = serde_json::from_slice::<ViewFile>(&bytes) {
+                    tables.insert(name, TableSlot::View(Arc::new(v.view)));
+                    continue;
+                }
                 let meta: TableMetadata = match serde_json::from_slice(&bytes) {
                     Ok(m) => m,
                     Err(e) => {
@@ -370,22 +378,105 @@ impl StorageEngine {
             .map_err(|e| StorageError::CorruptedData(format!("{}: {e}", path.display())))
     }
 
-    /// The table `db.name`.
+    /// The table `db.name`. A materialized view answers its target table (as ClickHouse
+    /// forwards inserts, reads and OPTIMIZE to it); a plain view is an error (48).
     pub fn table(&self, db: &str, name: &str) -> Result<Arc<MergeTreeTable>> {
         let cat = self.catalog.read();
-        let tables = cat.get(db).ok_or_else(|| {
-            StorageError::UnknownDatabase(format!("Database {db} does not exist"))
-        })?;
-        match tables.get(name) {
-            Some(TableSlot::Loaded(t)) => Ok(t.clone()),
-            Some(TableSlot::Broken(msg, code)) => Err(match code {
+        let slot = |db: &str, name: &str| -> Result<&TableSlot> {
+            let tables = cat.get(db).ok_or_else(|| {
+                StorageError::UnknownDatabase(format!("Database {db} does not exist"))
+            })?;
+            tables.get(name).ok_or_else(|| {
+                StorageError::UnknownTable(format!("Table {db}.{name} does not exist"))
+            })
+        };
+        let mut current = slot(db, name)?;
+        if let TableSlot::View(v) = current {
+            match (&v.kind, &v.target) {
+                (ViewKind::Materialized, Some(target)) => {
+                    current = slot(&target.database, &target.table)?;
+                }
+                _ => {
+                    return Err(StorageError::NotImplemented(format!(
+                        "Table {db}.{name} is a view: it cannot be written to or merged"
+                    )))
+                }
+            }
+        }
+        match current {
+            TableSlot::Loaded(t) => Ok(t.clone()),
+            TableSlot::Broken(msg, code) => Err(match code {
                 231 => StorageError::TooManyBrokenParts(msg.clone()),
                 _ => StorageError::CorruptedData(msg.clone()),
             }),
-            None => Err(StorageError::UnknownTable(format!(
-                "Table {db}.{name} does not exist"
+            TableSlot::View(_) => Err(StorageError::NotImplemented(format!(
+                "The target of view {db}.{name} is a view"
             ))),
         }
+    }
+
+    /// The definition of view `db.name`; `None` when it is a table or does not exist.
+    pub fn view(&self, db: &str, name: &str) -> Option<Arc<ViewDefinition>> {
+        match self.catalog.read().get(db)?.get(name)? {
+            TableSlot::View(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// The materialized views whose source is the table `db.name`, with their names, in
+    /// name order.
+    pub fn dependent_views(
+        &self,
+        db: &str,
+        name: &str,
+    ) -> Vec<(QualifiedName, Arc<ViewDefinition>)> {
+        let cat = self.catalog.read();
+        let mut out = Vec::new();
+        for (vdb, tables) in cat.iter() {
+            for (vname, slot) in tables {
+                if let TableSlot::View(v) = slot {
+                    if v.source.as_ref().is_some_and(|s| s.is(db, name)) {
+                        out.push((QualifiedName::new(vdb, vname), v.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `CREATE [MATERIALIZED] VIEW [IF NOT EXISTS] db.name`: persists the definition.
+    /// Returns false when it existed and `if_not_exists` was given.
+    pub fn create_view(
+        &self,
+        db: &str,
+        name: &str,
+        definition: ViewDefinition,
+        if_not_exists: bool,
+    ) -> Result<bool> {
+        check_name("View", name)?;
+        let _g = self.ddl.lock();
+        {
+            let cat = self.catalog.read();
+            let tables = cat.get(db).ok_or_else(|| {
+                StorageError::UnknownDatabase(format!("Database {db} does not exist"))
+            })?;
+            if tables.contains_key(name) {
+                if if_not_exists {
+                    return Ok(false);
+                }
+                return Err(StorageError::TableAlreadyExists(format!(
+                    "Table {db}.{name} already exists"
+                )));
+            }
+        }
+        let file = ViewFile { view: definition };
+        let bytes = serde_json::to_vec_pretty(&file)
+            .map_err(|e| StorageError::Logical(format!("serialize view metadata: {e}")))?;
+        cfs::write_file_durable(&self.table_meta_path(db, name), &bytes)?;
+        if let Some(tables) = self.catalog.write().get_mut(db) {
+            tables.insert(name.to_string(), TableSlot::View(Arc::new(file.view)));
+        }
+        Ok(true)
     }
 
     /// Every loaded table.
@@ -396,7 +487,7 @@ impl StorageEngine {
             .flat_map(|t| t.values())
             .filter_map(|s| match s {
                 TableSlot::Loaded(t) => Some(t.clone()),
-                TableSlot::Broken(..) => None,
+                TableSlot::Broken(..) | TableSlot::View(_) => None,
             })
             .collect()
     }
@@ -421,9 +512,12 @@ impl StorageEngine {
             }
         };
         let path = self.table_meta_path(db, name);
-        let meta: Option<TableMetadata> = std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
+        let meta: Option<TableMetadata> = match &slot {
+            TableSlot::View(_) => None,
+            _ => std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok()),
+        };
         std::fs::remove_file(&path).map_err(|e| StorageError::io(&path, e))?;
         cfs::fsync_dir(&self.db_dir(db))?;
         if let TableSlot::Loaded(t) = &slot {

@@ -18,6 +18,7 @@ pub mod transaction;
 pub mod txn_log;
 pub mod types;
 pub mod value;
+pub mod view;
 
 pub use engine::StorageEngine;
 pub use error::{Result, StorageError};

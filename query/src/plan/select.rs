@@ -12,6 +12,7 @@ use arrow::compute::{filter_record_batch, SortColumn, SortOptions};
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use granary_storage::types::DataType;
+use granary_storage::view::ViewKind;
 use parking_lot::Mutex;
 use sqlparser::ast::{
     Expr, GroupByExpr, GroupByWithModifier, LimitClause, OrderByKind, Query, Select, SelectItem,
@@ -274,6 +275,28 @@ pub(super) fn resolve_factor(
                     return Ok((SourceSpec::Ready(Source::Batches(out.batches)), scope));
                 }
             }
+            if let Some(block) = ctx
+                .inserted
+                .as_ref()
+                .filter(|b| b.is_read_as(ctx, &db, &table))
+            {
+                let mut qualifiers = vec![table.clone(), format!("{db}.{table}")];
+                if let Some(a) = alias {
+                    qualifiers.push(a.name.value.clone());
+                }
+                let scope = Scope {
+                    columns: block.columns.clone(),
+                    qualifiers,
+                    column_qualifiers: Vec::new(),
+                };
+                let batches = vec![block.batch.clone()];
+                return Ok((SourceSpec::Ready(Source::Batches(batches)), scope));
+            }
+            if let Some(view) = ctx.engine.view(&db, &table) {
+                if view.kind == ViewKind::View {
+                    return super::view::read_view(ctx, &view, &table, alias.as_ref());
+                }
+            }
             if db == "system" {
                 if let Some((source, scope)) = super::system::system_table(ctx, &table)? {
                     return Ok((SourceSpec::Ready(source), scope));
@@ -410,7 +433,9 @@ fn table_function(
 
 /// A source, or a table whose source is built once the WHERE clause is known (pruning).
 pub(super) enum SourceSpec {
+    /// Rows ready to read.
     Ready(Source),
+    /// A table, pruned once the WHERE clause is known.
     Table(Arc<granary_storage::MergeTreeTable>),
 }
 

@@ -14,6 +14,7 @@ use arrow::record_batch::RecordBatch;
 use granary_storage::schema::{DefaultKind, TableSchema};
 use granary_storage::types::DataType;
 use granary_storage::value::Value;
+use granary_storage::view::{ViewDefinition, ViewKind};
 
 use super::binder::Scope;
 use super::source::Source;
@@ -557,6 +558,10 @@ fn tables(ctx: &QueryContext) -> Result<Vec<Vec<Cell>>> {
             rows.push(row);
             continue;
         }
+        if let Some(view) = ctx.engine.view(&db, &name) {
+            rows.push(view_row(&db, &name, &view));
+            continue;
+        }
         // A table that refuses to load is left out, as ClickHouse leaves out broken ones.
         let Ok(table) = ctx.engine.table(&db, &name) else {
             continue;
@@ -618,6 +623,46 @@ fn tables(ctx: &QueryContext) -> Result<Vec<Vec<Cell>>> {
         ]);
     }
     Ok(rows)
+}
+
+/// The table `db.name` when it is a loaded table and not a view.
+fn stored_table(
+    ctx: &QueryContext,
+    db: &str,
+    name: &str,
+) -> Option<Arc<granary_storage::MergeTreeTable>> {
+    if ctx.engine.view(db, name).is_some() {
+        return None;
+    }
+    ctx.engine.table(db, name).ok()
+}
+
+/// The `system.tables` row of a view.
+fn view_row(db: &str, name: &str, view: &ViewDefinition) -> Vec<Cell> {
+    let engine = match view.kind {
+        ViewKind::View => "View",
+        ViewKind::Materialized => "MaterializedView",
+    };
+    let mut row = vec![
+        s(db),
+        s(name),
+        Cell::N,
+        s(engine),
+        b(false),
+        Cell::A(Vec::new()),
+        s(""),
+        Cell::U(0),
+        Cell::I(0),
+        Cell::A(Vec::new()),
+        Cell::A(Vec::new()),
+        s(&view.create_query),
+    ];
+    row.extend([s(engine), s(&view.select_query)]);
+    row.extend([s(""), s(""), s(""), s(""), s("")]);
+    row.extend([Cell::A(Vec::new()), s("")]);
+    row.extend(std::iter::repeat_n(Cell::N, 8));
+    row.extend([s(""), b(false)]);
+    row
 }
 
 /// ClickHouse's `numeric_precision`, `numeric_precision_radix`, `numeric_scale`,
@@ -736,7 +781,8 @@ fn partition_text(values: &[Value]) -> String {
 fn parts(ctx: &QueryContext) -> Result<Vec<Vec<Cell>>> {
     let mut rows = Vec::new();
     for (db, name) in user_tables(ctx) {
-        let Ok(table) = ctx.engine.table(&db, &name) else {
+        // A materialized view's parts are its target's, listed under the target's name.
+        let Some(table) = stored_table(ctx, &db, &name) else {
             continue;
         };
         let engine = table.schema().engine.to_sql();
@@ -790,7 +836,7 @@ fn parts(ctx: &QueryContext) -> Result<Vec<Vec<Cell>>> {
 fn merges(ctx: &QueryContext) -> Result<Vec<Vec<Cell>>> {
     let mut rows = Vec::new();
     for (db, name) in user_tables(ctx) {
-        let Ok(table) = ctx.engine.table(&db, &name) else {
+        let Some(table) = stored_table(ctx, &db, &name) else {
             continue;
         };
         let reserved = table.reserved_names();

@@ -66,7 +66,7 @@ pub(super) fn execute_ddl(s: &mut Session, stmt: Statement) -> Result<QueryOutpu
             if let Some(q) = &ct.as_select {
                 let ctx = s.context(&s.settings);
                 let out = crate::plan::select::execute_query(&ctx, q)?;
-                super::insert::insert_output(&table, &[], out)?;
+                super::insert::insert_output(&ctx, &table, &[], out)?;
             }
         }
         Statement::DropTable {
@@ -75,8 +75,12 @@ pub(super) fn execute_ddl(s: &mut Session, stmt: Statement) -> Result<QueryOutpu
             if_exists,
         } => {
             let db = s.db(&database);
-            engine.drop_table(&db, &name, if_exists)?
+            if !super::views::drop_view(s, &db, &name)? {
+                engine.drop_table(&db, &name, if_exists)?
+            }
         }
+        Statement::CreateView(cv) => super::views::create_view(s, *cv)?,
+        Statement::CreateMaterializedView(mv) => super::views::create_materialized_view(s, *mv)?,
         Statement::Truncate { database, name } => {
             let db = s.db(&database);
             engine.table(&db, &name)?.truncate()?

@@ -97,12 +97,25 @@ fn parse_expr(text: &str) -> Result<sqlparser::ast::Expr> {
 }
 
 /// Builds the full row set of the table's stored columns from the given `columns` and
-/// their arrays, filling missing columns, and inserts it.
+/// their arrays, filling missing columns, and inserts it (through the table's
+/// materialized views, atomically).
 pub fn insert_columns(
+    ctx: &QueryContext,
     table: &Arc<MergeTreeTable>,
     given: Vec<(ColumnDef, ArrayRef)>,
     rows: usize,
 ) -> Result<()> {
+    let batch = build_table_batch(table, given, rows)?;
+    super::view_insert::insert_batch(ctx, table, &batch)
+}
+
+/// The full row set of the table's stored columns, in order, from the `given` columns:
+/// columns not given take their DEFAULT / MATERIALIZED expression or the type's default.
+pub fn build_table_batch(
+    table: &MergeTreeTable,
+    given: Vec<(ColumnDef, ArrayRef)>,
+    rows: usize,
+) -> Result<RecordBatch> {
     let schema = table.schema().clone();
     // Scope for DEFAULT expressions: the given columns.
     let scope = Scope {
@@ -145,9 +158,11 @@ pub fn insert_columns(
         arrays.push(value);
     }
     let opts = RecordBatchOptions::new().with_row_count(Some(rows));
-    let batch = RecordBatch::try_new_with_options(schema.arrow_schema(), arrays, &opts)?;
-    table.insert(&batch)?;
-    Ok(())
+    Ok(RecordBatch::try_new_with_options(
+        schema.arrow_schema(),
+        arrays,
+        &opts,
+    )?)
 }
 
 /// The text of a number literal (`19.99`, `-5.5`), if `e` is one.
@@ -199,6 +214,7 @@ fn target_columns(table: &MergeTreeTable, names: &[String]) -> Result<Vec<Column
 
 /// Inserts a query's result into `table` (columns by position).
 pub fn insert_output(
+    ctx: &QueryContext,
     table: &Arc<MergeTreeTable>,
     names: &[String],
     out: QueryOutput,
@@ -227,7 +243,7 @@ pub fn insert_output(
     if rows == 0 {
         return Ok(());
     }
-    insert_columns(table, given, rows)
+    insert_columns(ctx, table, given, rows)
 }
 
 pub(super) fn execute_insert(ctx: &QueryContext, sql: &str, ins: &Insert) -> Result<QueryOutput> {
@@ -236,7 +252,7 @@ pub(super) fn execute_insert(ctx: &QueryContext, sql: &str, ins: &Insert) -> Res
     match &ins.source {
         InsertSource::Select(q) => {
             let out = execute_query(ctx, q)?;
-            insert_output(&table, &ins.columns, out)?;
+            insert_output(ctx, &table, &ins.columns, out)?;
         }
         InsertSource::Values(rows) => {
             let cols = target_columns(&table, &ins.columns)?;
@@ -294,14 +310,14 @@ pub(super) fn execute_insert(ctx: &QueryContext, sql: &str, ins: &Insert) -> Res
                 };
                 given.push((col, arr));
             }
-            insert_columns(&table, given, n)?;
+            insert_columns(ctx, &table, given, n)?;
         }
         InsertSource::Format {
             format,
             data_offset,
         } => {
             let data = sql.as_bytes().get(*data_offset..).unwrap_or_default();
-            insert_formatted(&table, &ins.columns, &ins.settings, format, data)?;
+            insert_formatted(ctx, &table, &ins.columns, &ins.settings, format, data)?;
         }
     }
     Ok(QueryOutput::default())
@@ -310,6 +326,7 @@ pub(super) fn execute_insert(ctx: &QueryContext, sql: &str, ins: &Insert) -> Res
 /// `INSERT ... FORMAT name <data>`: parses `data` for the target columns and inserts the
 /// rows atomically (nothing on error). Values a row lacks take the column's DEFAULT.
 fn insert_formatted(
+    ctx: &QueryContext,
     table: &Arc<MergeTreeTable>,
     names: &[String],
     settings: &[(String, String)],
@@ -353,7 +370,7 @@ fn insert_formatted(
         let merged = arrow::compute::kernels::zip::zip(&mask, &defaults, &given[i].1)?;
         given[i].1 = merged;
     }
-    insert_columns(table, given, rows)
+    insert_columns(ctx, table, given, rows)
 }
 
 fn has_default_expr(col: &ColumnDef) -> bool {

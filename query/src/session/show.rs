@@ -61,10 +61,13 @@ pub(super) fn execute_show(s: &mut Session, stmt: Statement) -> Result<QueryOutp
         }
         Statement::ShowCreateTable { database, name, .. } => {
             let db = s.db(&database);
-            let meta = engine.table_metadata(&db, &name)?;
+            let create_query = match engine.view(&db, &name) {
+                Some(view) => view.create_query.clone(),
+                None => engine.table_metadata(&db, &name)?.create_query,
+            };
             output(
                 vec![("statement", DataType::String)],
-                vec![strings(vec![meta.create_query])],
+                vec![strings(vec![create_query])],
             )
         }
         Statement::Describe { database, name, .. } => {
@@ -115,7 +118,7 @@ pub(super) fn execute_show(s: &mut Session, stmt: Statement) -> Result<QueryOutp
         }
         Statement::Exists { database, name, .. } => {
             let db = s.db(&database);
-            let exists = engine.table(&db, &name).is_ok();
+            let exists = engine.view(&db, &name).is_some() || engine.table(&db, &name).is_ok();
             output(
                 vec![("result", DataType::UInt8)],
                 vec![Arc::new(UInt8Array::from(vec![exists as u8]))],

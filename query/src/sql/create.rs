@@ -1,4 +1,4 @@
-//! `CREATE TABLE`, `CREATE DATABASE` and `CREATE MATERIALIZED VIEW ... TO`.
+//! `CREATE TABLE`, `CREATE DATABASE`, `CREATE VIEW` and `CREATE MATERIALIZED VIEW`.
 //!
 //! The table's engine clauses are split by us at top-level keywords (ENGINE, ORDER BY,
 //! PARTITION BY, PRIMARY KEY, SAMPLE BY, TTL, SETTINGS, COMMENT, AS), so they may come in
@@ -15,7 +15,9 @@ use super::create_columns::parse_columns;
 use super::ddl::{expect_end, table_name};
 use super::lexer::Lexed;
 use super::select::parse_assignments;
-use super::{error, CreateMaterializedView, CreateTable, ParseLimits, Statement};
+use super::{
+    error, CreateMaterializedView, CreateTable, CreateView, ParseLimits, Statement, ViewTarget,
+};
 use crate::error::{ErrorCode, QueryError, Result};
 
 /// ClickHouse MergeTree settings that Granary accepts and ignores (they tune behaviour
@@ -72,7 +74,7 @@ pub(super) fn parse_create(
         k += 1;
     }
     if lexed.is_kw(k, "TABLE") {
-        return parse_create_table(lexed, from, k + 1, to, or_replace, limits);
+        return parse_create_table(lexed, from, k + 1, to, or_replace, false, limits);
     }
     if lexed.is_kw(k, "DATABASE") {
         let (if_not_exists, k) = if_not_exists(lexed, k + 1);
@@ -91,6 +93,24 @@ pub(super) fn parse_create(
     }
     if lexed.are_kws(k, &["MATERIALIZED", "VIEW"]) {
         return parse_create_mv(lexed, from, k + 2, to, limits);
+    }
+    if lexed.is_kw(k, "VIEW") {
+        let (if_not_exists, k) = if_not_exists(lexed, k + 1);
+        let (database, name, k) = table_name(lexed, k)?;
+        let k = skip_on_cluster(lexed, k);
+        if !lexed.is_kw(k, "AS") {
+            return Err(error::expected(lexed.sql, lexed.offset_of(k), "AS SELECT"));
+        }
+        let query = lexed.parse_range(k + 1, to, limits, |p| p.parse_query())?;
+        return Ok(Statement::CreateView(Box::new(CreateView {
+            database,
+            name,
+            if_not_exists,
+            or_replace,
+            query,
+            select_query: lexed.text(k + 1, to).to_string(),
+            create_query: lexed.text(from, to).to_string(),
+        })));
     }
     let stmt = lexed.parse_range(from, to, limits, |p| p.parse_statement())?;
     Ok(Statement::Other(Box::new(stmt)))
@@ -119,26 +139,46 @@ fn parse_create_mv(
     to: usize,
     limits: &ParseLimits,
 ) -> Result<Statement> {
+    let start = k;
     let (if_not_exists, k) = if_not_exists(lexed, k);
     let (database, name, k) = table_name(lexed, k)?;
     let k = skip_on_cluster(lexed, k);
-    if !lexed.is_kw(k, "TO") {
-        return Err(error::not_implemented(
-            "CREATE MATERIALIZED VIEW without TO is not supported: create the target table and use CREATE MATERIALIZED VIEW ... TO target AS SELECT ...",
-        ));
-    }
-    let (tdb, tname, k) = table_name(lexed, k + 1)?;
-    if !lexed.is_kw(k, "AS") {
-        return Err(error::expected(lexed.sql, lexed.offset_of(k), "AS SELECT"));
-    }
-    let query = lexed.parse_range(k + 1, to, limits, |p| p.parse_query())?;
+    // The top-level AS that starts the query (engine clauses and a column list may come
+    // before it), and POPULATE just before it.
+    let depths = lexed.depths(k, to);
+    let Some(as_at) = (k..to).find(|&i| depths[i - k] == 0 && lexed.is_kw(i, "AS")) else {
+        return Err(error::expected(lexed.sql, lexed.offset_of(to), "AS SELECT"));
+    };
+    let populate = as_at > k && lexed.is_kw(as_at - 1, "POPULATE");
+    let clauses_end = if populate { as_at - 1 } else { as_at };
+    let target = if lexed.is_kw(k, "TO") {
+        let (tdb, tname, after) = table_name(lexed, k + 1)?;
+        if after != as_at || populate {
+            return Err(error::expected(
+                lexed.sql,
+                lexed.offset_of(after),
+                "AS SELECT (POPULATE cannot be used with TO)",
+            ));
+        }
+        ViewTarget::To(tdb, tname)
+    } else {
+        let Statement::CreateTable(inner) =
+            parse_create_table(lexed, from, start, clauses_end, false, true, limits)?
+        else {
+            return Err(error::expected(lexed.sql, lexed.offset_of(k), "ENGINE"));
+        };
+        ViewTarget::Inner(inner)
+    };
+    let query = lexed.parse_range(as_at + 1, to, limits, |p| p.parse_query())?;
     Ok(Statement::CreateMaterializedView(Box::new(
         CreateMaterializedView {
             database,
             name,
             if_not_exists,
-            to: (tdb, tname),
+            target,
+            populate,
             query,
+            select_query: lexed.text(as_at + 1, to).to_string(),
             create_query: lexed.text(from, to).to_string(),
         },
     )))
@@ -150,6 +190,7 @@ fn parse_create_table(
     k: usize,
     to: usize,
     or_replace: bool,
+    view_inner: bool,
     limits: &ParseLimits,
 ) -> Result<Statement> {
     let (if_not_exists, k) = if_not_exists(lexed, k);
@@ -181,7 +222,7 @@ fn parse_create_table(
         }
         None => None,
     };
-    if columns.is_empty() && as_select.is_none() {
+    if columns.is_empty() && as_select.is_none() && !view_inner {
         return Err(error::expected(
             lexed.sql,
             lexed.offset_of(k),

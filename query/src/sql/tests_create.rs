@@ -277,13 +277,61 @@ fn databases_and_views() {
         panic!()
     };
     assert_eq!(mv.database.as_deref(), Some("db"));
-    assert_eq!(mv.to, (Some("db".into()), "target".into()));
+    assert_eq!(
+        mv.target,
+        ViewTarget::To(Some("db".into()), "target".into())
+    );
+    assert!(!mv.populate);
     assert_eq!(
         mv.query.to_string(),
         "SELECT k, count() AS c FROM src GROUP BY k"
     );
+    let Statement::CreateMaterializedView(mv) = parse_statement(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS mv ENGINE = SummingMergeTree() ORDER BY (k, h) POPULATE AS SELECT k, toStartOfHour(t) AS h, count() AS c FROM src GROUP BY k, h",
+        &ParseLimits::default(),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert!(mv.populate && mv.if_not_exists);
+    let ViewTarget::Inner(inner) = &mv.target else {
+        panic!("{:?}", mv.target)
+    };
     assert_eq!(
-        code("CREATE MATERIALIZED VIEW mv ENGINE = MergeTree ORDER BY k AS SELECT 1 AS k"),
-        48
+        inner.schema.order_by,
+        vec!["k".to_string(), "h".to_string()]
     );
+    assert!(inner.schema.columns.is_empty());
+    assert_eq!(
+        mv.select_query,
+        "SELECT k, toStartOfHour(t) AS h, count() AS c FROM src GROUP BY k, h"
+    );
+    // A column list for the inner table.
+    let Statement::CreateMaterializedView(mv) = parse_statement(
+        "CREATE MATERIALIZED VIEW mv (k UInt8, c UInt64) ENGINE = MergeTree ORDER BY k AS SELECT k, count() AS c FROM src GROUP BY k",
+        &ParseLimits::default(),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    let ViewTarget::Inner(inner) = &mv.target else {
+        panic!()
+    };
+    assert_eq!(inner.schema.columns.len(), 2);
+    // POPULATE with TO, and no AS at all, are errors.
+    assert_eq!(
+        code("CREATE MATERIALIZED VIEW mv TO t POPULATE AS SELECT 1 AS k FROM s"),
+        62
+    );
+    assert_eq!(code("CREATE MATERIALIZED VIEW mv TO t"), 62);
+    let Statement::CreateView(v) = parse_statement(
+        "CREATE OR REPLACE VIEW db.v AS SELECT k FROM src WHERE k > 1",
+        &ParseLimits::default(),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert!(v.or_replace);
+    assert_eq!(v.database.as_deref(), Some("db"));
+    assert_eq!(v.select_query, "SELECT k FROM src WHERE k > 1");
 }
