@@ -49,6 +49,7 @@ pub enum ErrorCode {
     IncorrectResult = 125,
     ExpectedAllOrDistinct = 558,
     TooDeepRecursion = 306,
+    QueryNotAllowed = 620,
     StorageError = 0,
 }
 
@@ -97,6 +98,7 @@ impl ErrorCode {
             IncorrectResult => "INCORRECT_RESULT_OF_SCALAR_SUBQUERY",
             ExpectedAllOrDistinct => "EXPECTED_ALL_OR_DISTINCT",
             TooDeepRecursion => "TOO_DEEP_RECURSION",
+            QueryNotAllowed => "QUERY_NOT_ALLOWED",
             StorageError => "STORAGE_ERROR",
         }
     }

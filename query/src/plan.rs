@@ -7,6 +7,7 @@ pub mod expr;
 pub mod join;
 pub mod select;
 pub mod source;
+pub mod stream;
 pub mod system;
 pub mod view;
 
@@ -88,6 +89,19 @@ impl InsertedBlock {
 }
 
 impl QueryContext {
+    /// A context over `engine` with `database` current and default settings (for work
+    /// that runs outside a session: stream ingestion).
+    pub fn new(engine: Arc<StorageEngine>, database: &str) -> QueryContext {
+        QueryContext {
+            engine,
+            database: database.to_string(),
+            settings: QuerySettings::default(),
+            ctes: Vec::new(),
+            inserted: None,
+            view_depth: 0,
+        }
+    }
+
     /// Fails with TIMEOUT_EXCEEDED once `max_execution_time` has passed since `started`.
     pub fn check_limits(&self, started: Instant) -> Result<()> {
         if let Some(max) = self.settings.max_execution_time {

@@ -25,7 +25,7 @@ use crate::table::loader::load_parts;
 use crate::table::MergeTreeTable;
 use crate::transaction::Transaction;
 use crate::txn_log::{CommitRecord, LogEntry, TableChange, TxnLog};
-use crate::view::{QualifiedName, ViewDefinition, ViewFile, ViewKind};
+use crate::view::{ExternalFile, ExternalTable, QualifiedName, ViewDefinition, ViewFile, ViewKind};
 
 /// A table's persisted definition.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,6 +45,8 @@ enum TableSlot {
     Broken(String, i32),
     /// A view (plain or materialized).
     View(Arc<ViewDefinition>),
+    /// A table of an engine that keeps no parts here (Kafka).
+    External(Arc<ExternalTable>),
 }
 
 /// The storage engine over one data directory.
@@ -173,6 +175,10 @@ impl StorageEngine {
                 let bytes = std::fs::read(t.path()).map_err(|e| StorageError::io(t.path(), e))?;
                 if let Ok(v) = serde_json::from_slice::<ViewFile>(&bytes) {
                     tables.insert(name, TableSlot::View(Arc::new(v.view)));
+                    continue;
+                }
+                if let Ok(x) = serde_json::from_slice::<ExternalFile>(&bytes) {
+                    tables.insert(name, TableSlot::External(Arc::new(x.external)));
                     continue;
                 }
                 let meta: TableMetadata = match serde_json::from_slice(&bytes) {
@@ -412,7 +418,88 @@ impl StorageEngine {
             TableSlot::View(_) => Err(StorageError::NotImplemented(format!(
                 "The target of view {db}.{name} is a view"
             ))),
+            TableSlot::External(x) => Err(StorageError::NotImplemented(format!(
+                "Table {db}.{name} has engine {}: it is read through materialized views",
+                x.engine
+            ))),
         }
+    }
+
+    /// The definition of `db.name` when it is a table of an engine that keeps no parts
+    /// here (Kafka).
+    pub fn external_table(&self, db: &str, name: &str) -> Option<Arc<ExternalTable>> {
+        match self.catalog.read().get(db)?.get(name)? {
+            TableSlot::External(x) => Some(x.clone()),
+            _ => None,
+        }
+    }
+
+    /// Every external table as (name, definition).
+    pub fn external_tables(&self) -> Vec<(QualifiedName, Arc<ExternalTable>)> {
+        let cat = self.catalog.read();
+        let mut out = Vec::new();
+        for (db, tables) in cat.iter() {
+            for (name, slot) in tables {
+                if let TableSlot::External(x) = slot {
+                    out.push((QualifiedName::new(db, name), x.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// `CREATE TABLE [IF NOT EXISTS] db.name (...) ENGINE = Kafka ...`: persists the
+    /// definition. Returns false when it existed and `if_not_exists` was given.
+    pub fn create_external_table(
+        &self,
+        db: &str,
+        name: &str,
+        table: ExternalTable,
+        if_not_exists: bool,
+    ) -> Result<bool> {
+        let file = ExternalFile { external: table };
+        let bytes = serde_json::to_vec_pretty(&file)
+            .map_err(|e| StorageError::Logical(format!("serialize table metadata: {e}")))?;
+        self.create_catalog_entry(
+            db,
+            name,
+            &bytes,
+            TableSlot::External(Arc::new(file.external)),
+            if_not_exists,
+        )
+    }
+
+    /// Persists `bytes` as the metadata of `db.name` and lists `slot` under the name, unless
+    /// the name is taken.
+    fn create_catalog_entry(
+        &self,
+        db: &str,
+        name: &str,
+        bytes: &[u8],
+        slot: TableSlot,
+        if_not_exists: bool,
+    ) -> Result<bool> {
+        check_name("Table", name)?;
+        let _g = self.ddl.lock();
+        {
+            let cat = self.catalog.read();
+            let tables = cat.get(db).ok_or_else(|| {
+                StorageError::UnknownDatabase(format!("Database {db} does not exist"))
+            })?;
+            if tables.contains_key(name) {
+                if if_not_exists {
+                    return Ok(false);
+                }
+                return Err(StorageError::TableAlreadyExists(format!(
+                    "Table {db}.{name} already exists"
+                )));
+            }
+        }
+        cfs::write_file_durable(&self.table_meta_path(db, name), bytes)?;
+        if let Some(tables) = self.catalog.write().get_mut(db) {
+            tables.insert(name.to_string(), slot);
+        }
+        Ok(true)
     }
 
     /// The definition of view `db.name`; `None` when it is a table or does not exist.
@@ -453,30 +540,16 @@ impl StorageEngine {
         definition: ViewDefinition,
         if_not_exists: bool,
     ) -> Result<bool> {
-        check_name("View", name)?;
-        let _g = self.ddl.lock();
-        {
-            let cat = self.catalog.read();
-            let tables = cat.get(db).ok_or_else(|| {
-                StorageError::UnknownDatabase(format!("Database {db} does not exist"))
-            })?;
-            if tables.contains_key(name) {
-                if if_not_exists {
-                    return Ok(false);
-                }
-                return Err(StorageError::TableAlreadyExists(format!(
-                    "Table {db}.{name} already exists"
-                )));
-            }
-        }
         let file = ViewFile { view: definition };
         let bytes = serde_json::to_vec_pretty(&file)
             .map_err(|e| StorageError::Logical(format!("serialize view metadata: {e}")))?;
-        cfs::write_file_durable(&self.table_meta_path(db, name), &bytes)?;
-        if let Some(tables) = self.catalog.write().get_mut(db) {
-            tables.insert(name.to_string(), TableSlot::View(Arc::new(file.view)));
-        }
-        Ok(true)
+        self.create_catalog_entry(
+            db,
+            name,
+            &bytes,
+            TableSlot::View(Arc::new(file.view)),
+            if_not_exists,
+        )
     }
 
     /// Every loaded table.
@@ -487,7 +560,7 @@ impl StorageEngine {
             .flat_map(|t| t.values())
             .filter_map(|s| match s {
                 TableSlot::Loaded(t) => Some(t.clone()),
-                TableSlot::Broken(..) | TableSlot::View(_) => None,
+                TableSlot::Broken(..) | TableSlot::View(_) | TableSlot::External(_) => None,
             })
             .collect()
     }
@@ -513,7 +586,7 @@ impl StorageEngine {
         };
         let path = self.table_meta_path(db, name);
         let meta: Option<TableMetadata> = match &slot {
-            TableSlot::View(_) => None,
+            TableSlot::View(_) | TableSlot::External(_) => None,
             _ => std::fs::read(&path)
                 .ok()
                 .and_then(|b| serde_json::from_slice(&b).ok()),

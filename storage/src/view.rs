@@ -4,7 +4,8 @@
 //! them.
 //!
 //! A view's definition is persisted beside the tables' as `metadata/<db>/<name>.json`,
-//! holding `{"view": ViewDefinition}`.
+//! holding `{"view": ViewDefinition}`; tables of engines that keep no parts here (Kafka)
+//! likewise as `{"external": ExternalTable}`.
 
 use serde::{Deserialize, Serialize};
 
@@ -77,4 +78,29 @@ pub struct ViewDefinition {
 #[derive(Serialize, Deserialize)]
 pub(crate) struct ViewFile {
     pub view: ViewDefinition,
+}
+
+/// A table whose engine keeps no parts here (`Kafka`, later `Null`, `Memory`): its columns
+/// and engine arguments, interpreted by the layer that runs the engine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExternalTable {
+    /// The engine name (`Kafka`).
+    pub engine: String,
+    /// The engine's positional arguments, as source text (string literals unquoted).
+    #[serde(default)]
+    pub engine_args: Vec<String>,
+    /// The table `SETTINGS`, string values unquoted.
+    #[serde(default)]
+    pub settings: Vec<(String, String)>,
+    /// The columns.
+    pub columns: Vec<crate::schema::ColumnDef>,
+    /// The `CREATE TABLE` text.
+    #[serde(default)]
+    pub create_query: String,
+}
+
+/// The JSON document of an external table's metadata file.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ExternalFile {
+    pub external: ExternalTable,
 }

@@ -292,6 +292,13 @@ pub(super) fn resolve_factor(
                 let batches = vec![block.batch.clone()];
                 return Ok((SourceSpec::Ready(Source::Batches(batches)), scope));
             }
+            if let Some(x) = ctx.engine.external_table(&db, &table) {
+                return query_err!(
+                    QueryNotAllowed,
+                    "Direct select from {db}.{table} (engine {}) is not allowed: its rows are read by materialized views",
+                    x.engine
+                );
+            }
             if let Some(view) = ctx.engine.view(&db, &table) {
                 if view.kind == ViewKind::View {
                     return super::view::read_view(ctx, &view, &table, alias.as_ref());

@@ -2,6 +2,7 @@
 //! ALTER ... DROP PARTITION, SYSTEM STOP/START MERGES.
 
 use granary_storage::value::Value;
+use granary_storage::view::ExternalTable;
 use granary_storage::MergeTreeTable;
 
 use super::{QueryOutput, Session};
@@ -49,11 +50,24 @@ pub(super) fn execute_ddl(s: &mut Session, stmt: Statement) -> Result<QueryOutpu
             engine.drop_database(&name, if_exists)?
         }
         Statement::CreateTable(ct) => {
-            if let Some((engine_name, _)) = &ct.other_engine {
-                return query_err!(
-                    NotImplemented,
-                    "Table engine {engine_name} is not supported yet"
-                );
+            if let Some((engine_name, args)) = &ct.other_engine {
+                if engine_name != "Kafka" {
+                    return query_err!(
+                        NotImplemented,
+                        "Table engine {engine_name} is not supported yet"
+                    );
+                }
+                let db = s.db(&ct.database);
+                let table = ExternalTable {
+                    engine: engine_name.clone(),
+                    engine_args: args.clone(),
+                    settings: ct.settings.clone(),
+                    columns: ct.schema.columns.clone(),
+                    create_query: ct.create_query.clone(),
+                };
+                crate::plan::stream::check_kafka_table(&table)?;
+                engine.create_external_table(&db, &ct.name, table, ct.if_not_exists)?;
+                return Ok(QueryOutput::default());
             }
             let db = s.db(&ct.database);
             let table = engine.create_table(

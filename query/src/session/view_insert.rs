@@ -9,6 +9,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef};
 use arrow::record_batch::RecordBatch;
 use granary_storage::transaction::Transaction;
+use granary_storage::types::DataType;
 use granary_storage::view::QualifiedName;
 use granary_storage::MergeTreeTable;
 
@@ -51,7 +52,36 @@ pub fn push_block(
     table.throttle_insert()?;
     let parts = table.write_parts(batch)?;
     txn.add_parts(table, parts);
-    for (view_name, view) in ctx.engine.dependent_views(&table.database, &table.name) {
+    let columns = table
+        .schema()
+        .stored_columns()
+        .map(|c| (c.name.clone(), c.data_type.clone()))
+        .collect();
+    let source = QualifiedName::new(&table.database, &table.name);
+    push_to_views(ctx, &source, columns, batch, txn, depth)
+}
+
+/// Runs every materialized view whose source is `source` over `batch` (whose columns are
+/// `columns`) and writes the views' rows into their targets within `txn` (recursively,
+/// for chains). The entry point of stream engines, whose blocks are not stored.
+pub fn push_to_views(
+    ctx: &QueryContext,
+    source: &QualifiedName,
+    columns: Vec<(String, DataType)>,
+    batch: &RecordBatch,
+    txn: &mut Transaction,
+    depth: usize,
+) -> Result<()> {
+    let views = ctx.engine.dependent_views(&source.database, &source.table);
+    if views.is_empty() || batch.num_rows() == 0 {
+        return Ok(());
+    }
+    let block = Arc::new(InsertedBlock {
+        table: source.clone(),
+        columns,
+        batch: batch.clone(),
+    });
+    for (view_name, view) in views {
         let Some(target_name) = &view.target else {
             continue;
         };
@@ -66,7 +96,7 @@ pub fn push_block(
             .engine
             .table(&target_name.database, &target_name.table)
             .map_err(|e| in_view(e.into()))?;
-        let out = run_view_query(ctx, table, batch, &view).map_err(in_view)?;
+        let out = run_view_query(ctx, block.clone(), &view).map_err(in_view)?;
         if out.num_rows() == 0 {
             continue;
         }
@@ -76,26 +106,17 @@ pub fn push_block(
     Ok(())
 }
 
-/// Runs a materialized view's query over `batch`, read in place of its source `table`.
+/// Runs a materialized view's query over `block`, read in place of its source.
 fn run_view_query(
     ctx: &QueryContext,
-    table: &MergeTreeTable,
-    batch: &RecordBatch,
+    block: Arc<InsertedBlock>,
     view: &granary_storage::view::ViewDefinition,
 ) -> Result<QueryOutput> {
     let query = parse_view_query(view)?;
     let mut vctx = ctx.clone();
     vctx.database = view.database.clone();
     vctx.ctes.clear();
-    vctx.inserted = Some(Arc::new(InsertedBlock {
-        table: QualifiedName::new(&table.database, &table.name),
-        columns: table
-            .schema()
-            .stored_columns()
-            .map(|c| (c.name.clone(), c.data_type.clone()))
-            .collect(),
-        batch: batch.clone(),
-    }));
+    vctx.inserted = Some(block);
     execute_query(&vctx, &query)
 }
 

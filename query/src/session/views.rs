@@ -12,6 +12,7 @@ use super::view_insert::{conform_to_table, insert_batch};
 use super::Session;
 use crate::error::Result;
 use crate::plan::select::execute_query;
+use crate::plan::stream::block_columns;
 use crate::plan::view::source_table;
 use crate::plan::InsertedBlock;
 use crate::query_err;
@@ -69,17 +70,19 @@ pub(super) fn create_materialized_view(s: &mut Session, mv: CreateMaterializedVi
             }
         }
     }
-    let source_table = engine.table(&source.database, &source.table)?;
+    let columns = block_columns(&engine, &source)?;
+    let arrow_schema = std::sync::Arc::new(arrow::datatypes::Schema::new(
+        columns
+            .iter()
+            .map(|(n, t)| arrow::datatypes::Field::new(n, t.to_arrow(), true))
+            .collect::<Vec<_>>(),
+    ));
     // The query's result columns: the query run over an empty block of the source.
     let mut ctx = s.context(&s.settings);
     ctx.inserted = Some(Arc::new(InsertedBlock {
         table: source.clone(),
-        columns: source_table
-            .schema()
-            .stored_columns()
-            .map(|c| (c.name.clone(), c.data_type.clone()))
-            .collect(),
-        batch: RecordBatch::new_empty(source_table.schema().arrow_schema()),
+        columns,
+        batch: RecordBatch::new_empty(arrow_schema),
     }));
     let result_columns = execute_query(&ctx, &mv.query)?.columns;
 
