@@ -48,6 +48,10 @@ pub enum ErrorCode {
     QueryIsTooLarge = 1062,
     IncorrectResult = 125,
     ExpectedAllOrDistinct = 558,
+    CannotReadFromFileDescriptor = 74,
+    FileDoesntExist = 107,
+    DatabaseAccessDenied = 291,
+    CannotExtractTableStructure = 636,
     StorageError = 0,
 }
 
@@ -95,6 +99,10 @@ impl ErrorCode {
             QueryIsTooLarge => "QUERY_IS_TOO_LARGE",
             IncorrectResult => "INCORRECT_RESULT_OF_SCALAR_SUBQUERY",
             ExpectedAllOrDistinct => "EXPECTED_ALL_OR_DISTINCT",
+            CannotReadFromFileDescriptor => "CANNOT_READ_FROM_FILE_DESCRIPTOR",
+            FileDoesntExist => "FILE_DOESNT_EXIST",
+            DatabaseAccessDenied => "DATABASE_ACCESS_DENIED",
+            CannotExtractTableStructure => "CANNOT_EXTRACT_TABLE_STRUCTURE",
             StorageError => "STORAGE_ERROR",
         }
     }
