@@ -50,6 +50,10 @@ pub enum ErrorCode {
     ExpectedAllOrDistinct = 558,
     TooDeepRecursion = 306,
     QueryNotAllowed = 620,
+    CannotReadFromFileDescriptor = 74,
+    FileDoesntExist = 107,
+    DatabaseAccessDenied = 291,
+    CannotExtractTableStructure = 636,
     StorageError = 0,
 }
 
@@ -99,6 +103,10 @@ impl ErrorCode {
             ExpectedAllOrDistinct => "EXPECTED_ALL_OR_DISTINCT",
             TooDeepRecursion => "TOO_DEEP_RECURSION",
             QueryNotAllowed => "QUERY_NOT_ALLOWED",
+            CannotReadFromFileDescriptor => "CANNOT_READ_FROM_FILE_DESCRIPTOR",
+            FileDoesntExist => "FILE_DOESNT_EXIST",
+            DatabaseAccessDenied => "DATABASE_ACCESS_DENIED",
+            CannotExtractTableStructure => "CANNOT_EXTRACT_TABLE_STRUCTURE",
             StorageError => "STORAGE_ERROR",
         }
     }

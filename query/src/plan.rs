@@ -4,6 +4,7 @@ pub mod aggregate;
 pub mod binder;
 pub mod explain;
 pub mod expr;
+mod file_source;
 pub mod join;
 pub mod select;
 pub mod source;
@@ -31,6 +32,8 @@ pub struct QuerySettings {
     /// Most bytes a query's pipeline state (hash tables, collected rows) may hold
     /// (`None`: no limit); beyond it the query fails with MEMORY_LIMIT_EXCEEDED (241).
     pub max_memory_usage: Option<u64>,
+    /// `user_files_path`: the directory `file()` reads from (`None`: `<data dir>/user_files`).
+    pub user_files_path: Option<std::path::PathBuf>,
 }
 
 impl Default for QuerySettings {
@@ -42,6 +45,7 @@ impl Default for QuerySettings {
             max_result_rows: None,
             max_execution_time: None,
             max_memory_usage: None,
+            user_files_path: None,
         }
     }
 }

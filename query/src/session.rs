@@ -15,6 +15,16 @@ use granary_storage::StorageEngine;
 use crate::error::Result;
 use crate::plan::select::execute_query;
 pub use crate::plan::select::QueryOutput;
+pub(crate) use insert::cast_to;
+
+/// The longest prefix of `bytes` that is valid UTF-8.
+pub fn utf8_prefix(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        // The prefix up to `valid_up_to` is valid UTF-8 by definition.
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    }
+}
 use crate::plan::{QueryContext, QuerySettings};
 use crate::query_err;
 use crate::sql::{parse_statement, ParseLimits, Statement};
@@ -140,6 +150,12 @@ impl Session {
                 | "output_format_write_statistics"
                 | "output_format_pretty_row_numbers"
                 | "output_format_pretty_max_rows"
+                | "output_format_arrow_string_as_string"
+                | "output_format_arrow_low_cardinality_as_dictionary"
+                | "output_format_arrow_compression_method"
+                | "output_format_parquet_string_as_string"
+                | "output_format_parquet_compression_method"
+                | "output_format_parquet_row_group_size"
                 | "input_format_allow_errors_num"
                 | "input_format_allow_errors_ratio"
                 | "input_format_skip_unknown_fields"
@@ -161,14 +177,30 @@ impl Session {
 
     /// Runs one statement.
     pub fn execute(&mut self, sql: &str) -> Result<QueryOutput> {
+        self.execute_bytes(sql.as_bytes())
+    }
+
+    /// Runs one statement given as bytes: the statement must be UTF-8 text, while the row
+    /// data after `INSERT ... FORMAT X` may be binary (Parquet, Arrow, ...).
+    ///
+    /// Errors: 6 CANNOT_PARSE_TEXT when bytes that are not UTF-8 appear anywhere else.
+    pub fn execute_bytes(&mut self, query: &[u8]) -> Result<QueryOutput> {
+        let sql = utf8_prefix(query);
         let stmt = parse_statement(sql, &self.limits)?;
+        let binary_data = matches!(
+            &stmt,
+            Statement::Insert(ins) if matches!(ins.source, crate::sql::InsertSource::Format { .. })
+        );
+        if sql.len() < query.len() && !binary_data {
+            return query_err!(CannotParseText, "The query is not valid UTF-8");
+        }
         let format = stmt.format().map(|f| f.to_string());
-        let mut out = self.execute_statement(sql, stmt)?;
+        let mut out = self.execute_statement(query, stmt)?;
         out.format = format;
         Ok(out)
     }
 
-    fn execute_statement(&mut self, sql: &str, stmt: Statement) -> Result<QueryOutput> {
+    fn execute_statement(&mut self, query: &[u8], stmt: Statement) -> Result<QueryOutput> {
         match stmt {
             Statement::Select {
                 query, settings, ..
@@ -198,7 +230,7 @@ impl Session {
             }
             Statement::Insert(ins) => {
                 let ctx = self.context(&self.settings);
-                insert::execute_insert(&ctx, sql, &ins)
+                insert::execute_insert(&ctx, query, &ins)
             }
             Statement::ShowTables { .. }
             | Statement::ShowDatabases { .. }

@@ -73,6 +73,11 @@ pub async fn run(args: ServerArgs) -> Result<(), ServerError> {
     let shutdown = signal::shutdown_signal().map_err(ServerError::Signal)?;
     let data_dir = prepare_data_dir(&args.data_dir)?;
     info!("data directory: {}", data_dir.display());
+    // The directory the file() table function reads (ClickHouse's user_files_path).
+    let user_files = data_dir.join("user_files");
+    if let Err(e) = std::fs::create_dir_all(&user_files) {
+        tracing::warn!("cannot create {}: {e}", user_files.display());
+    }
 
     // Load the catalog and every active part (cleaning up what a crash left behind), then
     // keep parts few with the background merge pool.

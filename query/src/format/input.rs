@@ -1,5 +1,6 @@
 //! Input formats for `INSERT ... FORMAT X`: TabSeparated, CSV, JSONEachRow,
-//! JSONCompactEachRow (each with their header variants) and LineAsString.
+//! JSONCompactEachRow (each with their header variants) and LineAsString; and the binary
+//! Parquet, Arrow and ArrowStream (see [`arrow_import`]).
 //!
 //! Every format is read in two steps: a format reader splits the data into per-column
 //! text fields (unescaped, with NULL / missing marks), then [`convert`] turns each
@@ -8,6 +9,8 @@
 //! `input_format_allow_errors_num` / `_ratio`, otherwise the whole input fails with the
 //! first bad row's error, naming the row (1-based) and the column.
 
+pub mod arrow_import;
+mod arrow_rows;
 mod convert;
 mod fields;
 mod json;
@@ -198,7 +201,7 @@ fn canonical(format: &str) -> Option<&'static str> {
 
 /// Whether `format` is an input format this module reads.
 pub fn is_supported(format: &str) -> bool {
-    canonical(format).is_some()
+    canonical(format).is_some() || arrow_import::ArrowFormat::from_name(format).is_some()
 }
 
 /// Parses `data` in `format` for the target `columns`, skipping bad rows within the
@@ -212,6 +215,9 @@ pub fn parse_input_detailed(
     columns: &[(String, DataType)],
     settings: &InputSettings,
 ) -> Result<ParsedInput> {
+    if let Some(f) = arrow_import::ArrowFormat::from_name(format) {
+        return arrow_rows::read(f, data, columns, settings);
+    }
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let Some(name) = canonical(format) else {
         return match format {
@@ -219,9 +225,6 @@ pub fn parse_input_detailed(
             | "Native"
             | "RowBinary"
             | "RowBinaryWithNamesAndTypes"
-            | "Parquet"
-            | "Arrow"
-            | "ArrowStream"
             | "ORC"
             | "Avro"
             | "TSKV"

@@ -1,8 +1,12 @@
 //! Query results in ClickHouse's output formats, byte for byte as ClickHouse 26.9 writes
 //! them: the TabSeparated and CSV families, the JSON family, the Pretty family, Vertical,
-//! Values, TSKV, Markdown and Null. Binary formats are not implemented yet.
+//! Values, TSKV, Markdown and Null; Parquet, Arrow and ArrowStream. The other binary
+//! formats are not implemented yet.
 
+mod arrow_export;
+mod arrow_ipc;
 mod json;
+mod parquet;
 mod pretty;
 #[cfg(test)]
 mod tests;
@@ -42,6 +46,18 @@ pub struct OutputSettings {
     /// Rows before LIMIT was applied, when the query had a LIMIT
     /// (`rows_before_limit_at_least`; omitted when `None`).
     pub rows_before_limit: Option<u64>,
+    /// `output_format_arrow_string_as_string`: Arrow strings as `Utf8`, not `Binary`.
+    pub arrow_string_as_string: bool,
+    /// `output_format_arrow_low_cardinality_as_dictionary`.
+    pub arrow_low_cardinality_as_dictionary: bool,
+    /// `output_format_arrow_compression_method`.
+    pub arrow_compression: arrow_ipc::ArrowCompression,
+    /// `output_format_parquet_string_as_string`: Parquet strings annotated as UTF-8.
+    pub parquet_string_as_string: bool,
+    /// `output_format_parquet_compression_method`.
+    pub parquet_compression: ::parquet::basic::Compression,
+    /// `output_format_parquet_row_group_size`: rows per row group.
+    pub parquet_row_group_size: usize,
 }
 
 impl Default for OutputSettings {
@@ -58,6 +74,12 @@ impl Default for OutputSettings {
             rows_read: 0,
             bytes_read: 0,
             rows_before_limit: None,
+            arrow_string_as_string: true,
+            arrow_low_cardinality_as_dictionary: false,
+            arrow_compression: arrow_ipc::ArrowCompression::Lz4Frame,
+            parquet_string_as_string: true,
+            parquet_compression: ::parquet::basic::Compression::ZSTD(Default::default()),
+            parquet_row_group_size: 1_000_000,
         }
     }
 }
@@ -94,10 +116,38 @@ impl OutputSettings {
                     )
                 })?
             }
+            "output_format_arrow_string_as_string" => self.arrow_string_as_string = flag()?,
+            "output_format_arrow_low_cardinality_as_dictionary" => {
+                self.arrow_low_cardinality_as_dictionary = flag()?
+            }
+            "output_format_parquet_string_as_string" => self.parquet_string_as_string = flag()?,
+            "output_format_arrow_compression_method" => {
+                self.arrow_compression =
+                    arrow_ipc::ArrowCompression::parse(v).ok_or_else(|| bad_method(name, v))?
+            }
+            "output_format_parquet_compression_method" => {
+                self.parquet_compression =
+                    parquet::parse_compression(v).ok_or_else(|| bad_method(name, v))?
+            }
+            "output_format_parquet_row_group_size" => {
+                self.parquet_row_group_size = v.parse().map_err(|_| {
+                    QueryError::new(
+                        ErrorCode::CannotParseNumber,
+                        format!("Cannot parse '{v}' as a number for setting {name}"),
+                    )
+                })?
+            }
             _ => return Ok(false),
         }
         Ok(true)
     }
+}
+
+fn bad_method(name: &str, v: &str) -> QueryError {
+    QueryError::new(
+        ErrorCode::BadArguments,
+        format!("Unknown compression method '{v}' for setting {name}"),
+    )
 }
 
 /// The output formats, by their canonical names.
@@ -129,6 +179,10 @@ enum Format {
     Tskv,
     Markdown,
     Null,
+    Parquet,
+    Arrow {
+        stream: bool,
+    },
     Binary,
 }
 
@@ -176,13 +230,13 @@ fn lookup(name: &str) -> Option<Format> {
         "TSKV" => Tskv,
         "Markdown" | "MD" => Markdown,
         "Null" => Null,
+        "Parquet" => Parquet,
+        "Arrow" => Arrow { stream: false },
+        "ArrowStream" => Arrow { stream: true },
         "RowBinary"
         | "RowBinaryWithNames"
         | "RowBinaryWithNamesAndTypes"
         | "Native"
-        | "Parquet"
-        | "Arrow"
-        | "ArrowStream"
         | "ORC"
         | "Avro" => Binary,
         other => return pretty::lookup(other).map(Pretty),
@@ -267,7 +321,7 @@ pub fn content_type(format: &str) -> &'static str {
         Some(Format::JsonEachRow { .. } | Format::JsonCompactEachRow { .. }) => {
             "application/x-ndjson; charset=UTF-8"
         }
-        Some(Format::Binary) => "application/octet-stream",
+        Some(Format::Binary | Format::Parquet | Format::Arrow { .. }) => "application/octet-stream",
         _ => "text/plain; charset=UTF-8",
     }
 }
@@ -297,6 +351,11 @@ pub fn write_output(
     }
     if out.columns.is_empty() {
         return Ok(());
+    }
+    match fmt {
+        Format::Parquet => return parquet::write_parquet(out, settings, buf),
+        Format::Arrow { stream } => return arrow_ipc::write_arrow(out, stream, settings, buf),
+        _ => {}
     }
     let table = Table::new(out);
     let totals_out = out.totals.as_ref().map(|t| QueryOutput {
@@ -345,7 +404,7 @@ pub fn write_output(
         Format::Values => text::write_values(&table, buf),
         Format::Tskv => text::write_tskv(&table, buf),
         Format::Markdown => text::write_markdown(&table, buf),
-        Format::Null | Format::Binary => {}
+        Format::Null | Format::Binary | Format::Parquet | Format::Arrow { .. } => {}
     }
     Ok(())
 }

@@ -389,11 +389,14 @@ fn final_source(t: &granary_storage::MergeTreeTable) -> Result<Source> {
 }
 
 fn table_function(
-    _ctx: &QueryContext,
+    ctx: &QueryContext,
     parts: &[String],
     args: &sqlparser::ast::TableFunctionArgs,
 ) -> Result<(SourceSpec, Scope)> {
     let name = parts.join(".");
+    if name == "file" {
+        return super::file_source::file_table(ctx, args);
+    }
     let nums: Vec<u64> = args
         .args
         .iter()

@@ -246,7 +246,11 @@ pub fn insert_output(
     insert_columns(ctx, table, given, rows)
 }
 
-pub(super) fn execute_insert(ctx: &QueryContext, sql: &str, ins: &Insert) -> Result<QueryOutput> {
+pub(super) fn execute_insert(
+    ctx: &QueryContext,
+    query: &[u8],
+    ins: &Insert,
+) -> Result<QueryOutput> {
     let db = ins.database.clone().unwrap_or_else(|| ctx.database.clone());
     let table = ctx.engine.table(&db, &ins.name)?;
     match &ins.source {
@@ -316,7 +320,7 @@ pub(super) fn execute_insert(ctx: &QueryContext, sql: &str, ins: &Insert) -> Res
             format,
             data_offset,
         } => {
-            let data = sql.as_bytes().get(*data_offset..).unwrap_or_default();
+            let data = query.get(*data_offset..).unwrap_or_default();
             insert_formatted(ctx, &table, &ins.columns, &ins.settings, format, data)?;
         }
     }

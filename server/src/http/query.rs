@@ -252,24 +252,17 @@ where
         Ok(b) => b,
         Err(r) => return r,
     };
-    let mut sql = String::new();
+    // The statement is text; the rows after `INSERT ... FORMAT X` may be binary.
+    let mut sql: Vec<u8> = Vec::with_capacity(body.len() + 1);
     if let Some(q) = param.get("query") {
-        sql.push_str(q);
+        sql.extend_from_slice(q.as_bytes());
         if !q.is_empty() && !body.is_empty() {
-            sql.push('\n');
+            sql.push(b'\n');
         }
     }
-    match std::str::from_utf8(&body) {
-        Ok(text) => sql.push_str(text),
-        Err(_) => {
-            return simple_error(
-                6,
-                "CANNOT_PARSE_TEXT",
-                "The query is not valid UTF-8 (binary insert formats are not supported yet)",
-            )
-        }
-    }
-    if sql.trim().is_empty() {
+    sql.extend_from_slice(&body);
+    drop(body);
+    if sql.trim_ascii().is_empty() {
         return simple_error(62, "SYNTAX_ERROR", "Empty query");
     }
     // Output and transport settings are the server's to apply; the rest go to the session.
@@ -385,8 +378,9 @@ fn execute(
     database: Option<String>,
     settings: &[(String, String)],
     is_get: bool,
-    sql: &str,
+    query: &[u8],
 ) -> Result<QueryOutput, QueryError> {
+    let sql = granary_query::session::utf8_prefix(query);
     let saved = (
         session.database.clone(),
         session.settings.clone(),
@@ -403,7 +397,7 @@ fn execute(
                 "Cannot execute query in readonly mode: GET requests are read-only, use POST",
             ));
         }
-        session.execute(sql)
+        session.execute_bytes(query)
     })();
     if persistent {
         let keyword = first_keyword(sql);
