@@ -16,6 +16,7 @@ pub use crate::plan::select::QueryOutput;
 use crate::plan::{QueryContext, QuerySettings};
 use crate::query_err;
 use crate::sql::{parse_statement, ParseLimits, Statement};
+pub(crate) use insert::cast_to;
 
 /// When the first session of this process was created (the server's start, for
 /// `uptime()`).
@@ -157,14 +158,48 @@ impl Session {
 
     /// Runs one statement.
     pub fn execute(&mut self, sql: &str) -> Result<QueryOutput> {
+        self.execute_with_data(sql, &[])
+    }
+
+    /// Runs one statement given as bytes: the statement text is the longest valid UTF-8
+    /// prefix, and whatever follows it must be the (binary) data of `INSERT ... FORMAT X`.
+    ///
+    /// Errors: 6 CANNOT_PARSE_TEXT when bytes that are not UTF-8 follow anything but an
+    /// `INSERT ... FORMAT` header.
+    pub fn execute_bytes(&mut self, query: &[u8]) -> Result<QueryOutput> {
+        let (sql, tail) = match std::str::from_utf8(query) {
+            Ok(s) => (s, &[][..]),
+            Err(e) => {
+                let (head, tail) = query.split_at(e.valid_up_to());
+                (std::str::from_utf8(head).unwrap_or_default(), tail)
+            }
+        };
+        self.execute_with_data(sql, tail)
+    }
+
+    /// Runs `sql`; `tail` is more data after it (for `INSERT ... FORMAT X`).
+    fn execute_with_data(&mut self, sql: &str, tail: &[u8]) -> Result<QueryOutput> {
         let stmt = parse_statement(sql, &self.limits)?;
+        if !tail.is_empty()
+            && !matches!(&stmt, Statement::Insert(i) if matches!(i.source, crate::sql::InsertSource::Format { .. }))
+        {
+            return query_err!(
+                CannotParseText,
+                "The query is not valid UTF-8 (only the data of INSERT ... FORMAT may be binary)"
+            );
+        }
         let format = stmt.format().map(|f| f.to_string());
-        let mut out = self.execute_statement(sql, stmt)?;
+        let mut out = self.execute_statement(sql, tail, stmt)?;
         out.format = format;
         Ok(out)
     }
 
-    fn execute_statement(&mut self, sql: &str, stmt: Statement) -> Result<QueryOutput> {
+    fn execute_statement(
+        &mut self,
+        sql: &str,
+        tail: &[u8],
+        stmt: Statement,
+    ) -> Result<QueryOutput> {
         match stmt {
             Statement::Select {
                 query, settings, ..
@@ -194,7 +229,7 @@ impl Session {
             }
             Statement::Insert(ins) => {
                 let ctx = self.context(&self.settings);
-                insert::execute_insert(&ctx, sql, &ins)
+                insert::execute_insert(&ctx, sql, tail, &ins)
             }
             Statement::ShowTables { .. }
             | Statement::ShowDatabases { .. }

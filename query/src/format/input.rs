@@ -1,5 +1,6 @@
 //! Input formats for `INSERT ... FORMAT X`: TabSeparated, CSV, JSONEachRow,
-//! JSONCompactEachRow (each with their header variants) and LineAsString.
+//! JSONCompactEachRow (each with their header variants) and LineAsString, and the binary
+//! RowBinary family and Native (read straight into Arrow arrays by [`binary`]).
 //!
 //! Every format is read in two steps: a format reader splits the data into per-column
 //! text fields (unescaped, with NULL / missing marks), then [`convert`] turns each
@@ -8,10 +9,13 @@
 //! `input_format_allow_errors_num` / `_ratio`, otherwise the whole input fails with the
 //! first bad row's error, naming the row (1-based) and the column.
 
+mod binary;
 mod convert;
 mod fields;
 mod json;
 mod literal;
+mod native;
+mod rowbinary;
 mod text;
 
 use arrow::array::{ArrayRef, BooleanArray};
@@ -192,6 +196,10 @@ fn canonical(format: &str) -> Option<&'static str> {
         "JSONCompactEachRowWithNames" => "JSONCompactEachRowWithNames",
         "JSONCompactEachRowWithNamesAndTypes" => "JSONCompactEachRowWithNamesAndTypes",
         "LineAsString" => "LineAsString",
+        "RowBinary" => "RowBinary",
+        "RowBinaryWithNames" => "RowBinaryWithNames",
+        "RowBinaryWithNamesAndTypes" => "RowBinaryWithNamesAndTypes",
+        "Native" => "Native",
         _ => return None,
     })
 }
@@ -199,6 +207,15 @@ fn canonical(format: &str) -> Option<&'static str> {
 /// Whether `format` is an input format this module reads.
 pub fn is_supported(format: &str) -> bool {
     canonical(format).is_some()
+}
+
+/// Whether `format` is a binary input format (its data may be any bytes, whitespace
+/// included).
+pub fn is_binary(format: &str) -> bool {
+    matches!(
+        canonical(format),
+        Some("RowBinary" | "RowBinaryWithNames" | "RowBinaryWithNamesAndTypes" | "Native")
+    )
 }
 
 /// Parses `data` in `format` for the target `columns`, skipping bad rows within the
@@ -212,19 +229,9 @@ pub fn parse_input_detailed(
     columns: &[(String, DataType)],
     settings: &InputSettings,
 ) -> Result<ParsedInput> {
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let Some(name) = canonical(format) else {
         return match format {
-            "Values"
-            | "Native"
-            | "RowBinary"
-            | "RowBinaryWithNamesAndTypes"
-            | "Parquet"
-            | "Arrow"
-            | "ArrowStream"
-            | "ORC"
-            | "Avro"
-            | "TSKV"
+            "Values" | "Parquet" | "Arrow" | "ArrowStream" | "ORC" | "Avro" | "TSKV"
             | "Template" => Err(QueryError::new(
                 ErrorCode::NotImplemented,
                 format!("Input format {format} is not supported yet"),
@@ -235,6 +242,16 @@ pub fn parse_input_detailed(
             )),
         };
     };
+    match name {
+        "RowBinary" => return rowbinary::read_row_binary(data, columns, settings, 0),
+        "RowBinaryWithNames" => return rowbinary::read_row_binary(data, columns, settings, 1),
+        "RowBinaryWithNamesAndTypes" => {
+            return rowbinary::read_row_binary(data, columns, settings, 2)
+        }
+        "Native" => return native::read_native(data, columns, settings),
+        _ => {}
+    }
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let raw = match name {
         "TSV" | "TSVRaw" => text::read_tsv(data, columns, settings, 0, name == "TSVRaw")?,
         "TSVWithNames" => text::read_tsv(data, columns, settings, 1, false)?,
@@ -430,5 +447,7 @@ pub(crate) fn map_header(
     Ok(out)
 }
 
+#[cfg(test)]
+mod binary_tests;
 #[cfg(test)]
 mod tests;

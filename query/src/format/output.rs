@@ -1,9 +1,13 @@
 //! Query results in ClickHouse's output formats, byte for byte as ClickHouse 26.9 writes
 //! them: the TabSeparated and CSV families, the JSON family, the Pretty family, Vertical,
-//! Values, TSKV, Markdown and Null. Binary formats are not implemented yet.
+//! Values, TSKV, Markdown and Null, and the binary RowBinary family and Native.
 
+#[cfg(test)]
+mod binary_tests;
 mod json;
+pub mod native;
 mod pretty;
+pub mod rowbinary;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -42,6 +46,8 @@ pub struct OutputSettings {
     /// Rows before LIMIT was applied, when the query had a LIMIT
     /// (`rows_before_limit_at_least`; omitted when `None`).
     pub rows_before_limit: Option<u64>,
+    /// `client_protocol_version` (an HTTP parameter): the Native format's framing.
+    pub client_protocol_version: u64,
 }
 
 impl Default for OutputSettings {
@@ -58,6 +64,7 @@ impl Default for OutputSettings {
             rows_read: 0,
             bytes_read: 0,
             rows_before_limit: None,
+            client_protocol_version: 0,
         }
     }
 }
@@ -86,6 +93,14 @@ impl OutputSettings {
             }
             "output_format_write_statistics" => self.write_statistics = flag()?,
             "output_format_pretty_row_numbers" => self.pretty_row_numbers = flag()?,
+            "client_protocol_version" => {
+                self.client_protocol_version = v.parse().map_err(|_| {
+                    QueryError::new(
+                        ErrorCode::CannotParseNumber,
+                        format!("Cannot parse '{v}' as a number for {name}"),
+                    )
+                })?
+            }
             "output_format_pretty_max_rows" => {
                 self.pretty_max_rows = v.parse().map_err(|_| {
                     QueryError::new(
@@ -129,6 +144,11 @@ enum Format {
     Tskv,
     Markdown,
     Null,
+    RowBinary {
+        names: bool,
+        types: bool,
+    },
+    Native,
     Binary,
 }
 
@@ -176,15 +196,20 @@ fn lookup(name: &str) -> Option<Format> {
         "TSKV" => Tskv,
         "Markdown" | "MD" => Markdown,
         "Null" => Null,
-        "RowBinary"
-        | "RowBinaryWithNames"
-        | "RowBinaryWithNamesAndTypes"
-        | "Native"
-        | "Parquet"
-        | "Arrow"
-        | "ArrowStream"
-        | "ORC"
-        | "Avro" => Binary,
+        "RowBinary" => RowBinary {
+            names: false,
+            types: false,
+        },
+        "RowBinaryWithNames" => RowBinary {
+            names: true,
+            types: false,
+        },
+        "RowBinaryWithNamesAndTypes" => RowBinary {
+            names: true,
+            types: true,
+        },
+        "Native" => Native,
+        "Parquet" | "Arrow" | "ArrowStream" | "ORC" | "Avro" => Binary,
         other => return pretty::lookup(other).map(Pretty),
     })
 }
@@ -267,7 +292,9 @@ pub fn content_type(format: &str) -> &'static str {
         Some(Format::JsonEachRow { .. } | Format::JsonCompactEachRow { .. }) => {
             "application/x-ndjson; charset=UTF-8"
         }
-        Some(Format::Binary) => "application/octet-stream",
+        Some(Format::Binary | Format::RowBinary { .. } | Format::Native) => {
+            "application/octet-stream"
+        }
         _ => "text/plain; charset=UTF-8",
     }
 }
@@ -306,6 +333,12 @@ pub fn write_output(
     });
     let totals = totals_out.as_ref().map(Table::new);
     match fmt {
+        Format::RowBinary { names, types } => {
+            rowbinary::write_row_binary(out, &table.types, names, types, buf)?
+        }
+        Format::Native => {
+            native::write_native(out, &table.types, settings.client_protocol_version, buf)?
+        }
         Format::Tsv { raw, names, types } => {
             text::write_tsv(&table, raw, names, types, buf);
             if let Some(t) = &totals {

@@ -17,7 +17,7 @@ use sqlparser::parser::Parser;
 use super::QueryOutput;
 use crate::columnar::type_default;
 use crate::error::{ErrorCode, QueryError, Result};
-use crate::format::input::{parse_input_detailed, InputSettings};
+use crate::format::input::{is_binary, parse_input_detailed, InputSettings};
 use crate::plan::binder::{call_function, string_literal, Binder, Scope};
 use crate::plan::expr::BoundExpr;
 use crate::plan::select::execute_query;
@@ -230,7 +230,12 @@ pub fn insert_output(
     insert_columns(table, given, rows)
 }
 
-pub(super) fn execute_insert(ctx: &QueryContext, sql: &str, ins: &Insert) -> Result<QueryOutput> {
+pub(super) fn execute_insert(
+    ctx: &QueryContext,
+    sql: &str,
+    tail: &[u8],
+    ins: &Insert,
+) -> Result<QueryOutput> {
     let db = ins.database.clone().unwrap_or_else(|| ctx.database.clone());
     let table = ctx.engine.table(&db, &ins.name)?;
     match &ins.source {
@@ -301,7 +306,12 @@ pub(super) fn execute_insert(ctx: &QueryContext, sql: &str, ins: &Insert) -> Res
             data_offset,
         } => {
             let data = sql.as_bytes().get(*data_offset..).unwrap_or_default();
-            insert_formatted(&table, &ins.columns, &ins.settings, format, data)?;
+            let data: std::borrow::Cow<'_, [u8]> = if tail.is_empty() {
+                data.into()
+            } else {
+                [data, tail].concat().into()
+            };
+            insert_formatted(&table, &ins.columns, &ins.settings, format, &data)?;
         }
     }
     Ok(QueryOutput::default())
@@ -325,7 +335,10 @@ fn insert_formatted(
         .iter()
         .map(|c| (c.name.clone(), c.data_type.clone()))
         .collect();
-    if data.iter().all(|b| b.is_ascii_whitespace()) && format != "LineAsString" {
+    if data.iter().all(|b| b.is_ascii_whitespace())
+        && format != "LineAsString"
+        && !is_binary(format)
+    {
         // Still reject unknown formats.
         parse_input_detailed(format, b"", &typed, &input)?;
         return Ok(());
