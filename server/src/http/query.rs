@@ -252,24 +252,16 @@ where
         Ok(b) => b,
         Err(r) => return r,
     };
-    let mut sql = String::new();
+    // The query text, then the body: binary INSERT data may follow the statement.
+    let mut sql: Vec<u8> = Vec::new();
     if let Some(q) = param.get("query") {
-        sql.push_str(q);
+        sql.extend_from_slice(q.as_bytes());
         if !q.is_empty() && !body.is_empty() {
-            sql.push('\n');
+            sql.push(b'\n');
         }
     }
-    match std::str::from_utf8(&body) {
-        Ok(text) => sql.push_str(text),
-        Err(_) => {
-            return simple_error(
-                6,
-                "CANNOT_PARSE_TEXT",
-                "The query is not valid UTF-8 (binary insert formats are not supported yet)",
-            )
-        }
-    }
-    if sql.trim().is_empty() {
+    sql.extend_from_slice(&body);
+    if sql.iter().all(u8::is_ascii_whitespace) {
         return simple_error(62, "SYNTAX_ERROR", "Empty query");
     }
     // Output and transport settings are the server's to apply; the rest go to the session.
@@ -290,6 +282,11 @@ where
             Ok(true) => {}
             Ok(false) => settings.push((k.clone(), v.clone())),
             Err(e) => return error_response(&e),
+        }
+    }
+    if let Some(v) = param.get("client_protocol_version") {
+        if let Err(e) = output_settings.apply("client_protocol_version", v) {
+            return error_response(&e);
         }
     }
     let session = match &session_use.id {
@@ -385,8 +382,9 @@ fn execute(
     database: Option<String>,
     settings: &[(String, String)],
     is_get: bool,
-    sql: &str,
+    sql: &[u8],
 ) -> Result<QueryOutput, QueryError> {
+    let text = statement_text(sql);
     let saved = (
         session.database.clone(),
         session.settings.clone(),
@@ -397,16 +395,16 @@ fn execute(
     }
     let result = (|| {
         session.set(settings)?;
-        if is_get && !is_read_only(sql) {
+        if is_get && !is_read_only(text) {
             return Err(QueryError::new(
                 granary_query::ErrorCode::BadArguments,
                 "Cannot execute query in readonly mode: GET requests are read-only, use POST",
             ));
         }
-        session.execute(sql)
+        session.execute_bytes(sql)
     })();
     if persistent {
-        let keyword = first_keyword(sql);
+        let keyword = first_keyword(text);
         let ok = result.is_ok();
         if !(ok && keyword == "USE") {
             session.database = saved.0;
@@ -429,6 +427,15 @@ fn session_error(e: &SessionError) -> Response<Body> {
         },
         &e.message(),
     )
+}
+
+/// The leading UTF-8 part of a request's query bytes (the statement; binary INSERT data
+/// may follow it).
+fn statement_text(sql: &[u8]) -> &str {
+    match std::str::from_utf8(sql) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&sql[..e.valid_up_to()]).unwrap_or_default(),
+    }
 }
 
 /// ClickHouse's reading of a boolean URL parameter.
