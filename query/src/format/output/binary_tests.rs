@@ -426,3 +426,61 @@ fn client_protocol_version() {
     )]);
     assert!(bytes("Native", &out, 54405).contains("4461746554696d6528275554432729"));
 }
+
+/// `SELECT CAST(['x', 'y'] AS Array(LowCardinality(String))) l`, the same with `[]`, and
+/// `SELECT map('a', NULL)::Map(LowCardinality(String), Nullable(UInt8)) m`: the
+/// LowCardinality version prefix comes before the array offsets.
+#[test]
+fn low_cardinality_inside_array_and_map() {
+    let lists = |rows: Vec<Vec<&str>>| -> ArrayRef {
+        let mut offsets = vec![0i32];
+        let mut values = Vec::new();
+        for r in &rows {
+            values.extend(r.iter().map(|s| Some(*s)));
+            offsets.push(values.len() as i32);
+        }
+        Arc::new(ListArray::new(
+            Arc::new(Field::new("item", arrow::datatypes::DataType::Binary, true)),
+            arrow::buffer::OffsetBuffer::new(offsets.into()),
+            bin(&values),
+            None,
+        ))
+    };
+    let ty = "Array(LowCardinality(String))";
+    let dt = DataType::parse(ty).unwrap();
+    let a = rowbinary::normalize(&lists(vec![vec!["x", "y"]]), &dt).unwrap();
+    let out = output(vec![("l", ty, a)]);
+    assert_eq!(
+        bytes("Native", &out, 0),
+        "0101016c1d4172726179284c6f7743617264696e616c69747928537472696e6729290100000000000000020000000000000000060000000000000300000000000000000178017902000000000000000102"
+    );
+    let a = rowbinary::normalize(&lists(vec![vec![]]), &dt).unwrap();
+    let out = output(vec![("l", ty, a)]);
+    assert_eq!(
+        bytes("Native", &out, 0),
+        "0101016c1d4172726179284c6f7743617264696e616c69747928537472696e67292901000000000000000000000000000000"
+    );
+    let columns = vec![("l".to_string(), dt)];
+    let back = parse_input(
+        "Native",
+        &unhex(&bytes("Native", &out, 0)),
+        &columns,
+        &InputSettings::default(),
+    )
+    .unwrap();
+    assert_eq!(back[0].len(), 1);
+
+    let mut m = MapBuilder::new(None, BinaryBuilder::new(), UInt8Builder::new());
+    m.keys().append_value(b"a");
+    m.values().append_null();
+    m.append(true).unwrap();
+    let ty = "Map(LowCardinality(String), Nullable(UInt8))";
+    let dt = DataType::parse(ty).unwrap();
+    let a: ArrayRef = Arc::new(m.finish());
+    let a = rowbinary::normalize(&a, &dt).unwrap();
+    let out = output(vec![("m", ty, a)]);
+    assert_eq!(
+        bytes("Native", &out, 0),
+        "0101016d2c4d6170284c6f7743617264696e616c69747928537472696e67292c204e756c6c61626c652855496e7438292901000000000000000100000000000000000600000000000002000000000000000001610100000000000000010100"
+    );
+}
