@@ -127,16 +127,17 @@ impl KafkaSettings {
                 }
                 "kafka_poll_timeout_ms" => s.poll_timeout = Duration::from_millis(number(&v)?),
                 "kafka_skip_broken_messages" => s.skip_broken_messages = number(&v)?,
-                "kafka_handle_error_mode" => s.handle_error_mode = match v
-                    .to_ascii_lowercase()
-                    .as_str()
-                {
-                    "default" => ErrorMode::Default,
-                    "stream" => ErrorMode::Stream,
-                    other => return Err(bad(format!(
+                "kafka_handle_error_mode" => {
+                    s.handle_error_mode = match v.to_ascii_lowercase().as_str() {
+                        "default" => ErrorMode::Default,
+                        "stream" => ErrorMode::Stream,
+                        other => {
+                            return Err(bad(format!(
                         "Unknown kafka_handle_error_mode '{other}': expected 'default' or 'stream'"
-                    ))),
-                },
+                    )))
+                        }
+                    }
+                }
                 "kafka_client_id" => s.client_id = Some(v).filter(|c| !c.is_empty()),
                 "kafka_commit_every_batch" => s.commit_every_batch = number(&v)? != 0,
                 // Accepted, no effect here.

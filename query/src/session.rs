@@ -15,7 +15,6 @@ use granary_storage::StorageEngine;
 use crate::error::Result;
 use crate::plan::select::execute_query;
 pub use crate::plan::select::QueryOutput;
-pub(crate) use insert::cast_to;
 
 /// The longest prefix of `bytes` that is valid UTF-8.
 pub fn utf8_prefix(bytes: &[u8]) -> &str {
@@ -25,9 +24,11 @@ pub fn utf8_prefix(bytes: &[u8]) -> &str {
         Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
     }
 }
+
 use crate::plan::{QueryContext, QuerySettings};
 use crate::query_err;
 use crate::sql::{parse_statement, ParseLimits, Statement};
+pub(crate) use insert::cast_to;
 
 /// When the first session of this process was created (the server's start, for
 /// `uptime()`).

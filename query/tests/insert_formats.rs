@@ -245,7 +245,9 @@ fn empty_data_and_unknown_format() {
     db.ok("INSERT INTO t FORMAT JSONEachRow");
     assert_eq!(db.rows("SELECT count() FROM t"), ["0"]);
     assert_eq!(db.err("INSERT INTO t FORMAT Nope\n1").code(), 73);
-    assert_eq!(db.err("INSERT INTO t FORMAT RowBinary\n1").code(), 48);
+    // RowBinary data "1" is a truncated first value; ORC is not implemented.
+    assert_eq!(db.err("INSERT INTO t FORMAT RowBinary\n1").code(), 33);
+    assert_eq!(db.err("INSERT INTO t FORMAT ORC\n1").code(), 48);
 }
 
 #[test]

@@ -27,6 +27,9 @@ use crate::{http, signal};
 /// before it drops them.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long shutdown waits for Kafka consumers to finish their batch and leave.
+const KAFKA_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long to pause after a failed `accept` (e.g. out of file descriptors) before the
 /// next one, so the loop does not spin.
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(100);
@@ -91,6 +94,8 @@ pub async fn run(args: ServerArgs) -> Result<(), ServerError> {
     let tables = engine.all_tables().len();
     info!("storage engine open: {tables} tables");
     let mut merges = engine.start_background_merges(usize::from(args.background_merge_threads));
+    // Consumers for every Kafka table a materialized view reads.
+    let kafka = granary_ingest::KafkaEngine::start(engine.clone());
     let state = Arc::new(ServerState::new(data_dir, engine));
 
     let listener = bind(&args.listen).await?;
@@ -105,6 +110,9 @@ pub async fn run(args: ServerArgs) -> Result<(), ServerError> {
         env!("CARGO_PKG_VERSION")
     );
     serve(listener, state, shutdown).await;
+    tokio::task::spawn_blocking(move || kafka.shutdown(KAFKA_STOP_TIMEOUT))
+        .await
+        .ok();
     tokio::task::spawn_blocking(move || merges.stop())
         .await
         .ok();

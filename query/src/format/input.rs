@@ -1,5 +1,6 @@
 //! Input formats for `INSERT ... FORMAT X`: TabSeparated, CSV, JSONEachRow,
-//! JSONCompactEachRow (each with their header variants) and LineAsString; and the binary
+//! JSONCompactEachRow (each with their header variants) and LineAsString; the binary
+//! RowBinary family and Native (read straight into Arrow arrays by [`binary`]); and
 //! Parquet, Arrow and ArrowStream (see [`arrow_import`]).
 //!
 //! Every format is read in two steps: a format reader splits the data into per-column
@@ -11,10 +12,13 @@
 
 pub mod arrow_import;
 mod arrow_rows;
+mod binary;
 mod convert;
 mod fields;
 mod json;
 mod literal;
+mod native;
+mod rowbinary;
 mod text;
 
 use arrow::array::{ArrayRef, BooleanArray};
@@ -195,6 +199,10 @@ fn canonical(format: &str) -> Option<&'static str> {
         "JSONCompactEachRowWithNames" => "JSONCompactEachRowWithNames",
         "JSONCompactEachRowWithNamesAndTypes" => "JSONCompactEachRowWithNamesAndTypes",
         "LineAsString" => "LineAsString",
+        "RowBinary" => "RowBinary",
+        "RowBinaryWithNames" => "RowBinaryWithNames",
+        "RowBinaryWithNamesAndTypes" => "RowBinaryWithNamesAndTypes",
+        "Native" => "Native",
         _ => return None,
     })
 }
@@ -202,6 +210,15 @@ fn canonical(format: &str) -> Option<&'static str> {
 /// Whether `format` is an input format this module reads.
 pub fn is_supported(format: &str) -> bool {
     canonical(format).is_some() || arrow_import::ArrowFormat::from_name(format).is_some()
+}
+
+/// Whether `format` is a binary input format (its data may be any bytes, whitespace
+/// included).
+pub fn is_binary(format: &str) -> bool {
+    matches!(
+        canonical(format),
+        Some("RowBinary" | "RowBinaryWithNames" | "RowBinaryWithNamesAndTypes" | "Native")
+    )
 }
 
 /// Parses `data` in `format` for the target `columns`, skipping bad rows within the
@@ -218,17 +235,9 @@ pub fn parse_input_detailed(
     if let Some(f) = arrow_import::ArrowFormat::from_name(format) {
         return arrow_rows::read(f, data, columns, settings);
     }
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let Some(name) = canonical(format) else {
         return match format {
-            "Values"
-            | "Native"
-            | "RowBinary"
-            | "RowBinaryWithNamesAndTypes"
-            | "ORC"
-            | "Avro"
-            | "TSKV"
-            | "Template" => Err(QueryError::new(
+            "Values" | "ORC" | "Avro" | "TSKV" | "Template" => Err(QueryError::new(
                 ErrorCode::NotImplemented,
                 format!("Input format {format} is not supported yet"),
             )),
@@ -238,6 +247,16 @@ pub fn parse_input_detailed(
             )),
         };
     };
+    match name {
+        "RowBinary" => return rowbinary::read_row_binary(data, columns, settings, 0),
+        "RowBinaryWithNames" => return rowbinary::read_row_binary(data, columns, settings, 1),
+        "RowBinaryWithNamesAndTypes" => {
+            return rowbinary::read_row_binary(data, columns, settings, 2)
+        }
+        "Native" => return native::read_native(data, columns, settings),
+        _ => {}
+    }
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let raw = match name {
         "TSV" | "TSVRaw" => text::read_tsv(data, columns, settings, 0, name == "TSVRaw")?,
         "TSVWithNames" => text::read_tsv(data, columns, settings, 1, false)?,
@@ -433,5 +452,7 @@ pub(crate) fn map_header(
     Ok(out)
 }
 
+#[cfg(test)]
+mod binary_tests;
 #[cfg(test)]
 mod tests;

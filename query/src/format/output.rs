@@ -1,13 +1,17 @@
 //! Query results in ClickHouse's output formats, byte for byte as ClickHouse 26.9 writes
 //! them: the TabSeparated and CSV families, the JSON family, the Pretty family, Vertical,
-//! Values, TSKV, Markdown and Null; Parquet, Arrow and ArrowStream. The other binary
-//! formats are not implemented yet.
+//! Values, TSKV, Markdown and Null; the binary RowBinary family and Native; Parquet,
+//! Arrow and ArrowStream.
 
 mod arrow_export;
 mod arrow_ipc;
+#[cfg(test)]
+mod binary_tests;
 mod json;
+pub mod native;
 mod parquet;
 mod pretty;
+pub mod rowbinary;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -58,6 +62,8 @@ pub struct OutputSettings {
     pub parquet_compression: ::parquet::basic::Compression,
     /// `output_format_parquet_row_group_size`: rows per row group.
     pub parquet_row_group_size: usize,
+    /// `client_protocol_version` (an HTTP parameter): the Native format's framing.
+    pub client_protocol_version: u64,
 }
 
 impl Default for OutputSettings {
@@ -80,6 +86,7 @@ impl Default for OutputSettings {
             parquet_string_as_string: true,
             parquet_compression: ::parquet::basic::Compression::ZSTD(Default::default()),
             parquet_row_group_size: 1_000_000,
+            client_protocol_version: 0,
         }
     }
 }
@@ -108,6 +115,14 @@ impl OutputSettings {
             }
             "output_format_write_statistics" => self.write_statistics = flag()?,
             "output_format_pretty_row_numbers" => self.pretty_row_numbers = flag()?,
+            "client_protocol_version" => {
+                self.client_protocol_version = v.parse().map_err(|_| {
+                    QueryError::new(
+                        ErrorCode::CannotParseNumber,
+                        format!("Cannot parse '{v}' as a number for {name}"),
+                    )
+                })?
+            }
             "output_format_pretty_max_rows" => {
                 self.pretty_max_rows = v.parse().map_err(|_| {
                     QueryError::new(
@@ -183,6 +198,11 @@ enum Format {
     Arrow {
         stream: bool,
     },
+    RowBinary {
+        names: bool,
+        types: bool,
+    },
+    Native,
     Binary,
 }
 
@@ -233,12 +253,20 @@ fn lookup(name: &str) -> Option<Format> {
         "Parquet" => Parquet,
         "Arrow" => Arrow { stream: false },
         "ArrowStream" => Arrow { stream: true },
-        "RowBinary"
-        | "RowBinaryWithNames"
-        | "RowBinaryWithNamesAndTypes"
-        | "Native"
-        | "ORC"
-        | "Avro" => Binary,
+        "RowBinary" => RowBinary {
+            names: false,
+            types: false,
+        },
+        "RowBinaryWithNames" => RowBinary {
+            names: true,
+            types: false,
+        },
+        "RowBinaryWithNamesAndTypes" => RowBinary {
+            names: true,
+            types: true,
+        },
+        "Native" => Native,
+        "ORC" | "Avro" => Binary,
         other => return pretty::lookup(other).map(Pretty),
     })
 }
@@ -321,7 +349,13 @@ pub fn content_type(format: &str) -> &'static str {
         Some(Format::JsonEachRow { .. } | Format::JsonCompactEachRow { .. }) => {
             "application/x-ndjson; charset=UTF-8"
         }
-        Some(Format::Binary | Format::Parquet | Format::Arrow { .. }) => "application/octet-stream",
+        Some(
+            Format::Binary
+            | Format::Parquet
+            | Format::Arrow { .. }
+            | Format::RowBinary { .. }
+            | Format::Native,
+        ) => "application/octet-stream",
         _ => "text/plain; charset=UTF-8",
     }
 }
@@ -365,6 +399,12 @@ pub fn write_output(
     });
     let totals = totals_out.as_ref().map(Table::new);
     match fmt {
+        Format::RowBinary { names, types } => {
+            rowbinary::write_row_binary(out, &table.types, names, types, buf)?
+        }
+        Format::Native => {
+            native::write_native(out, &table.types, settings.client_protocol_version, buf)?
+        }
         Format::Tsv { raw, names, types } => {
             text::write_tsv(&table, raw, names, types, buf);
             if let Some(t) = &totals {

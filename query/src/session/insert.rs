@@ -17,7 +17,7 @@ use sqlparser::parser::Parser;
 use super::QueryOutput;
 use crate::columnar::type_default;
 use crate::error::{ErrorCode, QueryError, Result};
-use crate::format::input::{parse_input_detailed, InputSettings};
+use crate::format::input::{is_binary, parse_input_detailed, InputSettings};
 use crate::plan::binder::{call_function, string_literal, Binder, Scope};
 use crate::plan::expr::BoundExpr;
 use crate::plan::select::execute_query;
@@ -346,7 +346,10 @@ fn insert_formatted(
         .iter()
         .map(|c| (c.name.clone(), c.data_type.clone()))
         .collect();
-    if data.iter().all(|b| b.is_ascii_whitespace()) && format != "LineAsString" {
+    if data.iter().all(|b| b.is_ascii_whitespace())
+        && format != "LineAsString"
+        && !is_binary(format)
+    {
         // Still reject unknown formats.
         parse_input_detailed(format, b"", &typed, &input)?;
         return Ok(());

@@ -285,6 +285,11 @@ where
             Err(e) => return error_response(&e),
         }
     }
+    if let Some(v) = param.get("client_protocol_version") {
+        if let Err(e) = output_settings.apply("client_protocol_version", v) {
+            return error_response(&e);
+        }
+    }
     let session = match &session_use.id {
         Some(id) => match state.sessions.check_out(id, session_check, &state.engine) {
             Ok(s) => s,

@@ -211,9 +211,9 @@ fn unknown_and_binary_formats_are_errors() {
     let e = write_output("Nope", &q2(), &quoted(), &mut buf).unwrap_err();
     assert_eq!(e.code(), 73);
     assert_eq!(e.message(), "Unknown output format Nope");
-    let e = write_output("RowBinary", &q2(), &quoted(), &mut buf).unwrap_err();
+    let e = write_output("Avro", &q2(), &quoted(), &mut buf).unwrap_err();
     assert_eq!(e.code(), 48);
-    assert!(e.message().contains("RowBinary"));
+    assert!(e.message().contains("Avro"));
     assert!(is_known_format("JSONEachRow") && is_known_format("jsoneachrow"));
     assert!(!is_known_format("Nope"));
     assert_eq!(

@@ -1,0 +1,66 @@
+//! The real `granary` binary as a child process on a free port.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long the binary may take to start listening.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The granary server process, killed when dropped.
+pub struct Server {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts `granary server --listen 127.0.0.1:0` on `data_dir`; waits until it listens.
+    pub fn start(data_dir: &std::path::Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_granary"))
+            .env_remove("GRANARY_LOG")
+            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn granary server");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + STARTUP_TIMEOUT;
+        let mut log = Vec::new();
+        while let Ok(line) =
+            rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+        {
+            if let Some((_, rest)) = line.split_once("listening on http://") {
+                let addr = rest.split_whitespace().next().unwrap_or_default();
+                let addr = addr.parse().expect("listen address in the log");
+                // Keep draining the log so the server never blocks on a full pipe.
+                std::thread::spawn(move || while rx.recv().is_ok() {});
+                return Server { child, addr };
+            }
+            log.push(line);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("granary never said where it listens:\n{}", log.join("\n"));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
