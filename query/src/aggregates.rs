@@ -38,6 +38,7 @@ pub(crate) mod state_merge;
 #[cfg(test)]
 #[allow(clippy::cloned_ref_to_slice_refs)]
 mod state_tests;
+pub mod storage_merger;
 mod sum;
 mod uniq;
 mod uniq_exact;
