@@ -22,6 +22,7 @@ use crate::error::Result;
 
 mod any;
 mod arg_min_max;
+mod array_combinator;
 mod avg;
 mod combinators;
 mod common;
@@ -168,7 +169,15 @@ impl AggregateRegistry {
     /// Splits `name` into a base function and combinator suffixes, e.g. `sumIf` ->
     /// (`sum`, [`If`]); `None` if no registered base matches.
     pub fn resolve_combinators(&self, name: &str) -> Option<(String, Vec<&'static str>)> {
-        const COMBINATORS: &[&str] = &["If", "Distinct", "State", "Merge", "OrNull", "OrDefault"];
+        const COMBINATORS: &[&str] = &[
+            "If",
+            "Distinct",
+            "State",
+            "Merge",
+            "OrNull",
+            "OrDefault",
+            "Array",
+        ];
         let mut base = name.to_string();
         let mut combinators = Vec::new();
         loop {
@@ -200,6 +209,11 @@ impl AggregateRegistry {
             base = "uniqExact".to_string();
             combinators.remove(0);
         }
+        if combinators.first() == Some(&"Array") {
+            return self
+                .get_array(&base, &combinators[1..], params, args)
+                .map(Some);
+        }
         if let Some(pos) = combinators.iter().position(|c| *c == "Merge") {
             return self.get_merge(&base, &combinators, pos, args).map(Some);
         }
@@ -216,6 +230,43 @@ impl AggregateRegistry {
             return Ok(None);
         };
         combinators::build(factory.as_ref(), &base, name, params, args, &combinators).map(Some)
+    }
+
+    /// Resolves `fArray...(args)`: `f` for the element types, `-Array` around it, then the
+    /// outer combinators `rest` (only `-If`).
+    fn get_array(
+        &self,
+        base: &str,
+        rest: &[&'static str],
+        params: &[Value],
+        args: &[DataType],
+    ) -> Result<Arc<dyn AggregateFunction>> {
+        let n_if = rest.len();
+        if let Some(c) = rest.iter().find(|c| **c != "If") {
+            return crate::query_err!(
+                NotImplemented,
+                "Aggregate function combinator -{c} after -Array is not implemented yet"
+            );
+        }
+        if args.len() <= n_if {
+            return Err(crate::error::QueryError::new(
+                crate::error::ErrorCode::NumberOfArgumentsDoesntMatch,
+                format!("Aggregate function {base}Array requires an array argument"),
+            ));
+        }
+        let values = args.len() - n_if;
+        let elements = array_combinator::element_types(&format!("{base}Array"), &args[..values])?;
+        let inner = self.get(base, params, &elements)?.ok_or_else(|| {
+            crate::error::QueryError::new(
+                crate::error::ErrorCode::UnknownAggregateFunction,
+                format!("Unknown aggregate function {base}"),
+            )
+        })?;
+        let mut f: Arc<dyn AggregateFunction> = Arc::new(array_combinator::ArrayFunction { inner });
+        for _ in rest {
+            f = combinators::if_function(f);
+        }
+        Ok(f)
     }
 
     /// Resolves a call whose combinators (innermost first) have `Merge` at `pos`: the
