@@ -3,7 +3,7 @@
 //! GroupsAccumulator and ClickHouse's `addBatch`), and the registry with combinators.
 //!
 //! Resolution of a call `name(params)(args)`: the registry strips combinator suffixes
-//! (`-If`, `-Distinct`, later `-State`, `-Merge`) from the name, finds the base function's
+//! (`-If`, `-Distinct`, `-State`, `-Merge`) from the name, finds the base function's
 //! [`AggregateFunctionFactory`], and wraps the result. NULL handling is ClickHouse's: rows
 //! where an argument is NULL are skipped; with a `Nullable` argument the result is
 //! `Nullable`, NULL for a group that saw no non-NULL row (except for functions such as
@@ -22,6 +22,7 @@ use crate::error::Result;
 
 mod any;
 mod arg_min_max;
+mod array_combinator;
 mod avg;
 mod combinators;
 mod common;
@@ -33,6 +34,12 @@ mod kinds;
 mod min_max;
 mod nullable;
 mod quantile;
+mod state_io;
+pub(crate) mod state_merge;
+#[cfg(test)]
+#[allow(clippy::cloned_ref_to_slice_refs)]
+mod state_tests;
+pub mod storage_merger;
 mod sum;
 mod uniq;
 mod uniq_exact;
@@ -162,7 +169,15 @@ impl AggregateRegistry {
     /// Splits `name` into a base function and combinator suffixes, e.g. `sumIf` ->
     /// (`sum`, [`If`]); `None` if no registered base matches.
     pub fn resolve_combinators(&self, name: &str) -> Option<(String, Vec<&'static str>)> {
-        const COMBINATORS: &[&str] = &["If", "Distinct", "State", "Merge", "OrNull", "OrDefault"];
+        const COMBINATORS: &[&str] = &[
+            "If",
+            "Distinct",
+            "State",
+            "Merge",
+            "OrNull",
+            "OrDefault",
+            "Array",
+        ];
         let mut base = name.to_string();
         let mut combinators = Vec::new();
         loop {
@@ -194,9 +209,17 @@ impl AggregateRegistry {
             base = "uniqExact".to_string();
             combinators.remove(0);
         }
+        if combinators.first() == Some(&"Array") {
+            return self
+                .get_array(&base, &combinators[1..], params, args)
+                .map(Some);
+        }
+        if let Some(pos) = combinators.iter().position(|c| *c == "Merge") {
+            return self.get_merge(&base, &combinators, pos, args).map(Some);
+        }
         if let Some(c) = combinators
             .iter()
-            .find(|c| !matches!(**c, "If" | "Distinct"))
+            .find(|c| !matches!(**c, "If" | "Distinct" | "State"))
         {
             return crate::query_err!(
                 NotImplemented,
@@ -206,7 +229,102 @@ impl AggregateRegistry {
         let Some(factory) = self.factory(&base) else {
             return Ok(None);
         };
-        combinators::build(factory.as_ref(), name, params, args, &combinators).map(Some)
+        combinators::build(factory.as_ref(), &base, name, params, args, &combinators).map(Some)
+    }
+
+    /// Resolves `fArray...(args)`: `f` for the element types, `-Array` around it, then the
+    /// outer combinators `rest` (only `-If`).
+    fn get_array(
+        &self,
+        base: &str,
+        rest: &[&'static str],
+        params: &[Value],
+        args: &[DataType],
+    ) -> Result<Arc<dyn AggregateFunction>> {
+        let n_if = rest.len();
+        if let Some(c) = rest.iter().find(|c| **c != "If") {
+            return crate::query_err!(
+                NotImplemented,
+                "Aggregate function combinator -{c} after -Array is not implemented yet"
+            );
+        }
+        if args.len() <= n_if {
+            return Err(crate::error::QueryError::new(
+                crate::error::ErrorCode::NumberOfArgumentsDoesntMatch,
+                format!("Aggregate function {base}Array requires an array argument"),
+            ));
+        }
+        let values = args.len() - n_if;
+        let elements = array_combinator::element_types(&format!("{base}Array"), &args[..values])?;
+        let inner = self.get(base, params, &elements)?.ok_or_else(|| {
+            crate::error::QueryError::new(
+                crate::error::ErrorCode::UnknownAggregateFunction,
+                format!("Unknown aggregate function {base}"),
+            )
+        })?;
+        let mut f: Arc<dyn AggregateFunction> = Arc::new(array_combinator::ArrayFunction { inner });
+        for _ in rest {
+            f = combinators::if_function(f);
+        }
+        Ok(f)
+    }
+
+    /// Resolves a call whose combinators (innermost first) have `Merge` at `pos`: the
+    /// argument is a column of states of the function named by the base and the
+    /// combinators before `Merge`; those after it (`State`, `If`) wrap the merge.
+    fn get_merge(
+        &self,
+        base: &str,
+        combinators: &[&'static str],
+        pos: usize,
+        args: &[DataType],
+    ) -> Result<Arc<dyn AggregateFunction>> {
+        let nested = format!(
+            "{}{}",
+            state_merge::state_base_name(base),
+            combinators[..pos].concat()
+        );
+        let (state_type, rest) = match args.split_first() {
+            Some((DataType::AggregateFunction(t), rest)) => (t, rest),
+            Some((t, _)) => return Err(state_merge::bad_merge_argument(t, &nested)),
+            None => {
+                return Err(crate::error::QueryError::new(
+                    crate::error::ErrorCode::NumberOfArgumentsDoesntMatch,
+                    format!("Aggregate function {nested}Merge requires an argument"),
+                ))
+            }
+        };
+        if state_type.name != nested {
+            return Err(state_merge::bad_merge_argument(&args[0], &nested));
+        }
+        let inner = state_merge::function_of(state_type)?;
+        let mut f: Arc<dyn AggregateFunction> = Arc::new(state_merge::MergeFunction { inner });
+        let mut n_args = 1;
+        for c in &combinators[pos + 1..] {
+            f = match *c {
+                "State" => Arc::new(state_merge::StateFunction {
+                    inner: f,
+                    ty: DataType::AggregateFunction(state_type.clone()),
+                }),
+                "If" => {
+                    n_args += 1;
+                    combinators::if_function(f)
+                }
+                other => {
+                    return crate::query_err!(
+                        NotImplemented,
+                        "Aggregate function combinator -{other} after -Merge is not implemented"
+                    )
+                }
+            };
+        }
+        if rest.len() + 1 != n_args {
+            return Err(crate::error::QueryError::new(
+                crate::error::ErrorCode::NumberOfArgumentsDoesntMatch,
+                format!("Aggregate function {nested}Merge takes one state argument"),
+            ));
+        }
+        Ok(f)
     }
 }
 

@@ -24,6 +24,7 @@ mod comparison;
 mod conditional;
 mod conversion;
 pub mod date;
+mod finalize_aggregation;
 mod hash;
 pub mod in_set;
 mod like;
@@ -153,4 +154,5 @@ fn register_builtins(r: &mut FunctionRegistry) {
     date::register(r);
     math::register(r);
     hash::register(r);
+    finalize_aggregation::register(r);
 }

@@ -13,3 +13,11 @@ pub mod session;
 pub mod sql;
 
 pub use error::{ErrorCode, QueryError, Result};
+
+/// Installs what storage needs from the query engine (the merger of aggregate states for
+/// AggregatingMergeTree): called by `Session::new` and at server startup; idempotent.
+pub fn install_storage_hooks() {
+    granary_storage::merge::mode::aggregating::install_state_merger(std::sync::Arc::new(
+        aggregates::storage_merger::StateMerger,
+    ));
+}

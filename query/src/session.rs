@@ -68,6 +68,7 @@ impl Session {
     /// A session on `engine`, in database `default`.
     pub fn new(engine: Arc<StorageEngine>) -> Session {
         STARTED.get_or_init(std::time::Instant::now);
+        crate::install_storage_hooks();
         Session {
             engine,
             database: "default".into(),

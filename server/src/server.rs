@@ -85,6 +85,7 @@ pub async fn run(args: ServerArgs) -> Result<(), ServerError> {
     // Load the catalog and every active part (cleaning up what a crash left behind), then
     // keep parts few with the background merge pool.
     let open_dir = data_dir.clone();
+    granary_query::install_storage_hooks();
     let engine = tokio::task::spawn_blocking(move || StorageEngine::open(&open_dir))
         .await
         .map_err(|e| {

@@ -20,6 +20,8 @@
 //! | `Nullable(T)`              | `T` with a validity bitmap           |
 //! | `Array(T)`                 | `List(T)`                            |
 //! | `Map(K, V)`                | `Map(entries: Struct(key: K, value: V))` |
+//! | `AggregateFunction(f, T...)` | `Binary` (one serialized state per row) |
+//! | `SimpleAggregateFunction(f, T)` | `T`'s carrier                     |
 
 mod parse;
 
@@ -89,6 +91,33 @@ pub enum DataType {
     /// `Nothing`: the type of a bare `NULL` (as `Nullable(Nothing)`) and of empty arrays.
     /// Never stored in a table.
     Nothing,
+    /// `AggregateFunction(f[(params)], T...)`: one serialized state of aggregate function
+    /// `f` over arguments of types `T...` per row (see `query/src/aggregates/STATES.md`).
+    AggregateFunction(AggregateFunctionType),
+    /// `SimpleAggregateFunction(f, T)`: values of `T` that merges combine with `f`.
+    SimpleAggregateFunction(String, Box<DataType>),
+}
+
+/// The function of an `AggregateFunction(...)` type: `name(params)` and argument types.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AggregateFunctionType {
+    /// The function's name with its combinators (`uniq`, `quantiles`, `sumIf`).
+    pub name: String,
+    /// Parameters as written in ClickHouse's spelling (`0.5`, `'x'`), without parentheses.
+    pub params: Vec<String>,
+    /// Argument types.
+    pub args: Vec<DataType>,
+}
+
+impl AggregateFunctionType {
+    /// The function as ClickHouse spells it inside the type: `quantiles(0.5, 0.9)`.
+    pub fn function(&self) -> String {
+        if self.params.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}({})", self.name, self.params.join(", "))
+        }
+    }
 }
 
 impl DataType {
@@ -127,6 +156,8 @@ impl DataType {
             }
             DataType::Nullable(inner) => inner.to_arrow(),
             DataType::Nothing => ArrowType::Null,
+            DataType::AggregateFunction(_) => ArrowType::Binary,
+            DataType::SimpleAggregateFunction(_, inner) => inner.to_arrow(),
             // Nested fields are always marked nullable, as Arrow's builders make them; the
             // ClickHouse type says whether NULLs really occur.
             DataType::Array(inner) => {
@@ -155,7 +186,9 @@ impl DataType {
     pub fn is_nullable(&self) -> bool {
         match self {
             DataType::Nullable(_) => true,
-            DataType::LowCardinality(inner) => inner.is_nullable(),
+            DataType::LowCardinality(inner) | DataType::SimpleAggregateFunction(_, inner) => {
+                inner.is_nullable()
+            }
             _ => false,
         }
     }
@@ -165,6 +198,15 @@ impl DataType {
         match self {
             DataType::Nullable(inner) | DataType::LowCardinality(inner) => inner.base(),
             other => other,
+        }
+    }
+
+    /// The type queries see: `T` for `SimpleAggregateFunction(f, T)` (it behaves as `T`
+    /// everywhere but in merges), the type itself otherwise.
+    pub fn query_type(&self) -> DataType {
+        match self {
+            DataType::SimpleAggregateFunction(_, inner) => (**inner).clone(),
+            other => other.clone(),
         }
     }
 
@@ -215,7 +257,11 @@ impl DataType {
     pub fn is_sortable(&self) -> bool {
         !matches!(
             self.base(),
-            DataType::Array(_) | DataType::Map(..) | DataType::Nothing
+            DataType::Array(_)
+                | DataType::Map(..)
+                | DataType::Nothing
+                | DataType::AggregateFunction(_)
+                | DataType::SimpleAggregateFunction(..)
         )
     }
 
@@ -227,6 +273,7 @@ impl DataType {
                 t.is_storable()
             }
             DataType::Map(k, v) => k.is_storable() && v.is_storable(),
+            DataType::SimpleAggregateFunction(_, t) => t.is_storable(),
             _ => true,
         }
     }
@@ -273,6 +320,16 @@ impl fmt::Display for DataType {
             DataType::Array(t) => write!(f, "Array({t})"),
             DataType::Map(k, v) => write!(f, "Map({k}, {v})"),
             DataType::Nothing => f.write_str("Nothing"),
+            DataType::AggregateFunction(a) => {
+                write!(f, "AggregateFunction({}", a.function())?;
+                for t in &a.args {
+                    write!(f, ", {t}")?;
+                }
+                f.write_str(")")
+            }
+            DataType::SimpleAggregateFunction(name, t) => {
+                write!(f, "SimpleAggregateFunction({name}, {t})")
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ use granary_storage::types::DataType;
 
 use super::common::{any_impl, check_mapping, downcast, grow, reg};
 use super::kinds::{one_kind_factory, Kind, KindVisitor};
+use super::state_io::StateReader;
 use super::{Accumulator, AggregateRegistry};
 use crate::error::Result;
 
@@ -109,6 +110,35 @@ impl<K: Kind, const LAST: bool> Accumulator for AnyAcc<K, LAST> {
         self.vals.capacity() * std::mem::size_of::<K::Owned>()
             + self.vals.iter().map(K::heap_size).sum::<usize>()
             + self.has.capacity()
+    }
+
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        match self.vals.get(group).filter(|_| self.has[group]) {
+            Some(v) => {
+                out.push(1);
+                K::write(K::borrow(v), &mut out);
+            }
+            None => out.push(0),
+        }
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let mut r = StateReader::new(state);
+        let has = r.u8()? != 0;
+        let v = if has { Some(K::read(&mut r)?) } else { None };
+        r.finish()?;
+        let n = num_groups.max(group + 1);
+        grow(&mut self.vals, n, K::Owned::default());
+        grow(&mut self.has, n, false);
+        if let Some(v) = v {
+            if LAST || !self.has[group] {
+                self.vals[group] = v;
+                self.has[group] = true;
+            }
+        }
+        Ok(())
     }
 
     any_impl!();

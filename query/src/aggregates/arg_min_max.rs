@@ -16,6 +16,8 @@ use super::common::{
 use super::kinds::{
     any_heap_size, build_any, dispatch, supported, AnyReader, AnyValue, Kind, KindVisitor,
 };
+use super::kinds::{read_any, write_any};
+use super::state_io::StateReader;
 use super::{Accumulator, AggregateRegistry};
 use crate::error::Result;
 
@@ -143,6 +145,34 @@ impl<K: Kind, const MAX: bool> Accumulator for ArgAcc<K, MAX> {
             + self.vals.capacity() * std::mem::size_of::<AnyValue>()
             + self.vals.iter().map(any_heap_size).sum::<usize>()
             + self.has.capacity()
+    }
+
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        if self.has.get(group).copied().unwrap_or(false) {
+            out.push(1);
+            K::write(K::borrow(&self.keys[group]), &mut out);
+            write_any(&self.vals[group], &self.dt, &mut out);
+        } else {
+            out.push(0);
+        }
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let mut r = StateReader::new(state);
+        self.grow(num_groups.max(group + 1));
+        if r.u8()? != 0 {
+            let key = K::read(&mut r)?;
+            let val = read_any(&mut r, &self.dt)?;
+            r.finish()?;
+            if self.better(group, K::borrow(&key)) {
+                self.keys[group] = key;
+                self.vals[group] = val;
+                self.has[group] = true;
+            }
+        }
+        r.finish()
     }
 
     any_impl!();

@@ -14,6 +14,8 @@ use super::common::{
     any_impl, check_arity, check_mapping, downcast, grow, illegal_type, logical, no_params,
     prim_values, reg, simple, BoolAsUInt8, Num,
 };
+use super::kinds::{read_num, write_num};
+use super::state_io::StateReader;
 use super::sum::{sum_type, with_sum_types, SumNum, Widen};
 use super::{Accumulator, AggregateRegistry};
 use crate::error::Result;
@@ -117,6 +119,26 @@ where
 
     fn memory_size(&self) -> usize {
         self.sums.capacity() * std::mem::size_of::<A::Native>() + self.counts.capacity() * 8
+    }
+
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(24);
+        write_num(self.sums.get(group).copied().unwrap_or_default(), &mut out);
+        out.extend_from_slice(&self.counts.get(group).copied().unwrap_or(0).to_le_bytes());
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let mut r = StateReader::new(state);
+        let s: A::Native = read_num(&mut r)?;
+        let c = r.u64()?;
+        r.finish()?;
+        let n = num_groups.max(group + 1);
+        grow(&mut self.sums, n, A::Native::default());
+        grow(&mut self.counts, n, 0);
+        self.sums[group] = self.sums[group].wadd(s);
+        self.counts[group] += c;
+        Ok(())
     }
 
     any_impl!();

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::buffer::BooleanBuffer;
 use arrow::datatypes::{DataType as ArrowType, UInt8Type};
-use granary_storage::types::DataType;
+use granary_storage::types::{AggregateFunctionType, DataType};
 use granary_storage::value::Value;
 
 use super::common::{downcast, logical};
@@ -30,6 +30,7 @@ use crate::error::{ErrorCode, QueryError, Result};
 /// Null wrapper where an argument is `Nullable` or `LowCardinality`.
 pub(crate) fn build(
     factory: &dyn AggregateFunctionFactory,
+    base: &str,
     name: &str,
     params: &[Value],
     args: &[DataType],
@@ -60,10 +61,42 @@ pub(crate) fn build(
         Err(_) if stripped.contains(&DataType::Nothing) => return Ok(nullable::always_null(name)),
         Err(e) => return Err(e),
     };
-    for c in combinators {
+    let needs_null = |a: &[DataType]| {
+        a.iter().any(|t| {
+            t.is_nullable() || matches!(t, DataType::LowCardinality(_) | DataType::Nothing)
+        })
+    };
+    // Arguments seen by the function built so far: the values, then one condition per -If.
+    let mut n_args = values;
+    let mut null_wrapped = false;
+    for (i, c) in combinators.iter().enumerate() {
         f = match *c {
-            "If" => Arc::new(IfFunction { inner: f }),
+            "If" => {
+                n_args += 1;
+                Arc::new(IfFunction { inner: f })
+            }
             "Distinct" => Arc::new(DistinctFunction { inner: f }),
+            "State" => {
+                // The Null wrapper belongs inside the state (its flag is part of it), as
+                // ClickHouse's `AggregateFunction(sum, Nullable(UInt8))`.
+                if !null_wrapped && needs_null(&args[..n_args]) {
+                    f = nullable::wrap(f, &args[..n_args], values);
+                }
+                null_wrapped = true;
+                let ty = DataType::AggregateFunction(AggregateFunctionType {
+                    name: format!(
+                        "{}{}",
+                        super::state_merge::state_base_name(base),
+                        combinators[..i].concat()
+                    ),
+                    params: params
+                        .iter()
+                        .map(super::state_merge::param_to_string)
+                        .collect(),
+                    args: args[..n_args].to_vec(),
+                });
+                Arc::new(super::state_merge::StateFunction { inner: f, ty })
+            }
             other => {
                 return Err(QueryError::new(
                     ErrorCode::NotImplemented,
@@ -72,13 +105,15 @@ pub(crate) fn build(
             }
         };
     }
-    if args
-        .iter()
-        .any(|t| t.is_nullable() || matches!(t, DataType::LowCardinality(_) | DataType::Nothing))
-    {
+    if !null_wrapped && needs_null(args) {
         f = nullable::wrap(f, args, values);
     }
     Ok(f)
+}
+
+/// `-If` around `f` (its last argument is the condition).
+pub(crate) fn if_function(f: Arc<dyn AggregateFunction>) -> Arc<dyn AggregateFunction> {
+    Arc::new(IfFunction { inner: f })
 }
 
 #[derive(Debug)]
@@ -159,6 +194,12 @@ impl Accumulator for IfAcc {
     }
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        self.inner.serialize_state(group)
+    }
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        self.inner.merge_state(state, group, num_groups)
     }
 }
 

@@ -19,6 +19,7 @@ use super::common::{
 };
 use super::hashing::FastBuild;
 use super::kinds::{dispatch, supported, Kind, KindVisitor};
+use super::state_io::{put_varuint, StateReader};
 use super::{Accumulator, AggregateRegistry};
 use crate::error::{ErrorCode, QueryError, Result};
 
@@ -180,6 +181,31 @@ impl<K: Kind, const UNIQ: bool> Accumulator for GroupArrayAcc<K, UNIQ> {
             })
             .sum::<usize>()
             + self.seen.iter().map(|s| s.capacity() * 17).sum::<usize>()
+    }
+
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let list = self.lists.get(group).map(Vec::as_slice).unwrap_or(&[]);
+        put_varuint(&mut out, list.len() as u64);
+        for x in list {
+            K::write(K::borrow(x), &mut out);
+        }
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let mut r = StateReader::new(state);
+        let n = r.count(1)?;
+        let mut vals = Vec::with_capacity(n);
+        for _ in 0..n {
+            vals.push(K::read(&mut r)?);
+        }
+        r.finish()?;
+        self.grow(num_groups.max(group + 1));
+        for x in &vals {
+            self.push(group, K::borrow(x));
+        }
+        Ok(())
     }
 
     any_impl!();

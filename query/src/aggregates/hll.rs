@@ -17,6 +17,7 @@ use granary_storage::types::DataType;
 
 use super::common::{any_impl, check_mapping, downcast, grow, no_params, param_u64, reg, simple};
 use super::hashing::{hash_rows64, FastBuild};
+use super::state_io::{bad_state, put_varuint, StateReader};
 use super::{Accumulator, AggregateRegistry};
 use crate::error::{ErrorCode, QueryError, Result};
 
@@ -148,6 +149,30 @@ fn estimate(s: &Sketch, p: u8) -> u64 {
     }
 }
 
+/// Merges sketch `s` into `mine`.
+fn merge_sketch(mine: &mut Sketch, s: Sketch, p: u8, limit: usize) {
+    match s {
+        Sketch::Small(set) => {
+            for h in set {
+                insert(mine, p, limit, h);
+            }
+        }
+        Sketch::Dense(regs) => {
+            if let Sketch::Small(set) = mine {
+                let set = std::mem::take(set);
+                *mine = Sketch::Dense(regs);
+                for h in set {
+                    insert(mine, p, limit, h);
+                }
+            } else if let Sketch::Dense(mr) = mine {
+                for (a, b) in mr.iter_mut().zip(regs.iter()) {
+                    *a = (*a).max(*b);
+                }
+            }
+        }
+    }
+}
+
 impl Accumulator for HllAcc {
     fn update_batch(
         &mut self,
@@ -176,27 +201,7 @@ impl Accumulator for HllAcc {
         grow(&mut self.groups, num_groups, Sketch::default());
         let (p, limit) = (self.p, self.small_limit);
         for (s, &g) in std::mem::take(&mut other.groups).into_iter().zip(mapping) {
-            let mine = &mut self.groups[g as usize];
-            match s {
-                Sketch::Small(set) => {
-                    for h in set {
-                        insert(mine, p, limit, h);
-                    }
-                }
-                Sketch::Dense(regs) => {
-                    if let Sketch::Small(set) = mine {
-                        let set = std::mem::take(set);
-                        *mine = Sketch::Dense(regs);
-                        for h in set {
-                            insert(mine, p, limit, h);
-                        }
-                    } else if let Sketch::Dense(mr) = mine {
-                        for (a, b) in mr.iter_mut().zip(regs.iter()) {
-                            *a = (*a).max(*b);
-                        }
-                    }
-                }
-            }
+            merge_sketch(&mut self.groups[g as usize], s, p, limit);
         }
         Ok(())
     }
@@ -218,6 +223,54 @@ impl Accumulator for HllAcc {
                     Sketch::Dense(r) => r.len(),
                 })
                 .sum::<usize>()
+    }
+
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        match self.groups.get(group) {
+            None => {
+                out.push(0);
+                put_varuint(&mut out, 0);
+            }
+            Some(Sketch::Small(set)) => {
+                let mut hashes: Vec<u64> = set.iter().copied().collect();
+                hashes.sort_unstable();
+                out.push(0);
+                put_varuint(&mut out, hashes.len() as u64);
+                for h in hashes {
+                    out.extend_from_slice(&h.to_le_bytes());
+                }
+            }
+            Some(Sketch::Dense(regs)) => {
+                out.push(1);
+                out.extend_from_slice(regs);
+            }
+        }
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let mut r = StateReader::new(state);
+        let s = match r.u8()? {
+            0 => {
+                let n = r.count(8)?;
+                let mut set = HashSet::with_capacity_and_hasher(n, FastBuild::default());
+                for _ in 0..n {
+                    set.insert(r.u64()?);
+                }
+                Sketch::Small(set)
+            }
+            1 => Sketch::Dense(r.take(1 << self.p)?.into()),
+            _ => return Err(bad_state("unknown HyperLogLog sketch kind")),
+        };
+        r.finish()?;
+        grow(
+            &mut self.groups,
+            num_groups.max(group + 1),
+            Sketch::default(),
+        );
+        merge_sketch(&mut self.groups[group], s, self.p, self.small_limit);
+        Ok(())
     }
 
     any_impl!();

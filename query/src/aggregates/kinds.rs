@@ -14,6 +14,7 @@ use arrow::array::{
 use arrow::datatypes::{ArrowPrimitiveType, DataType as ArrowType};
 
 use super::common::{logical, prim_values, with_primitive, Num};
+use super::state_io::{put_bytes, StateReader};
 use crate::error::Result;
 
 /// One value type, statically known, for the typed accumulators.
@@ -48,6 +49,26 @@ pub(crate) trait Kind: Send + Sync + Debug + 'static {
     fn heap_size(_o: &Self::Owned) -> usize {
         0
     }
+    /// Appends `r` in the state layout of `STATES.md` (fixed-width little-endian numbers,
+    /// length-prefixed bytes, one byte for Bool).
+    fn write(r: Self::Ref<'_>, out: &mut Vec<u8>);
+    /// Reads a value written by [`Kind::write`].
+    fn read(r: &mut StateReader<'_>) -> Result<Self::Owned>;
+}
+
+/// Appends the `size_of::<T>()` low bytes of `v`'s key.
+#[inline]
+pub(crate) fn write_num<T: Num>(v: T, out: &mut Vec<u8>) {
+    out.extend_from_slice(&v.key().to_le_bytes()[..std::mem::size_of::<T>()]);
+}
+
+/// Reads a number written by [`write_num`].
+#[inline]
+pub(crate) fn read_num<T: Num>(r: &mut StateReader<'_>) -> Result<T> {
+    let n = std::mem::size_of::<T>();
+    let mut b = [0u8; 16];
+    b[..n].copy_from_slice(r.take(n)?);
+    Ok(T::from_key(u128::from_le_bytes(b)))
 }
 
 /// A primitive Arrow type.
@@ -99,6 +120,12 @@ where
         let a = PrimitiveArray::<T>::from_iter_values(vals.iter().copied());
         Ok(Arc::new(a.with_data_type(dt.clone())))
     }
+    fn write(r: T::Native, out: &mut Vec<u8>) {
+        write_num(r, out);
+    }
+    fn read(r: &mut StateReader<'_>) -> Result<T::Native> {
+        read_num(r)
+    }
 }
 
 /// `String`: Arrow Binary.
@@ -141,6 +168,12 @@ impl Kind for Bytes {
     }
     fn heap_size(o: &Vec<u8>) -> usize {
         o.capacity()
+    }
+    fn write(r: &[u8], out: &mut Vec<u8>) {
+        put_bytes(out, r);
+    }
+    fn read(r: &mut StateReader<'_>) -> Result<Vec<u8>> {
+        Ok(r.bytes()?.to_vec())
     }
 }
 
@@ -199,6 +232,12 @@ impl Kind for Fixed {
     fn heap_size(o: &Vec<u8>) -> usize {
         o.capacity()
     }
+    fn write(r: &[u8], out: &mut Vec<u8>) {
+        put_bytes(out, r);
+    }
+    fn read(r: &mut StateReader<'_>) -> Result<Vec<u8>> {
+        Ok(r.bytes()?.to_vec())
+    }
 }
 
 /// `Bool`: Arrow Boolean.
@@ -241,6 +280,12 @@ impl Kind for Bool {
     }
     fn build(vals: &[bool], _dt: &ArrowType) -> Result<ArrayRef> {
         Ok(Arc::new(BooleanArray::from(vals.to_vec())))
+    }
+    fn write(r: bool, out: &mut Vec<u8>) {
+        out.push(r as u8);
+    }
+    fn read(r: &mut StateReader<'_>) -> Result<bool> {
+        Ok(r.u8()? != 0)
     }
 }
 
@@ -381,6 +426,50 @@ pub(crate) fn build_any(vals: &[AnyValue], dt: &ArrowType) -> Result<ArrayRef> {
                 Bool::build(&b, dt)
             }
             other => Err(logical(format!("aggregate: cannot build {other}"))),
+        }
+    })
+}
+
+/// Appends `v` (a value of Arrow type `dt`) as [`Kind::write`] would.
+pub(crate) fn write_any(v: &AnyValue, dt: &ArrowType, out: &mut Vec<u8>) {
+    match v {
+        AnyValue::Num(k) => {
+            let n = dt.primitive_width().unwrap_or(16).min(16);
+            out.extend_from_slice(&k.to_le_bytes()[..n]);
+        }
+        AnyValue::Bytes(b) => put_bytes(out, b),
+        AnyValue::Bool(b) => out.push(*b as u8),
+        AnyValue::None => match dt {
+            ArrowType::Binary | ArrowType::FixedSizeBinary(_) => put_bytes(out, &[]),
+            ArrowType::Boolean => out.push(0),
+            _ => out.extend(std::iter::repeat_n(0u8, dt.primitive_width().unwrap_or(16))),
+        },
+    }
+}
+
+/// Reads a value of Arrow type `dt` written by [`write_any`].
+pub(crate) fn read_any(r: &mut StateReader<'_>, dt: &ArrowType) -> Result<AnyValue> {
+    Ok(match dt {
+        ArrowType::Binary | ArrowType::FixedSizeBinary(_) => AnyValue::Bytes(r.bytes()?.to_vec()),
+        ArrowType::Boolean => AnyValue::Bool(r.u8()? != 0),
+        _ => {
+            let n = dt.primitive_width().unwrap_or(16).min(16);
+            let mut b = [0u8; 16];
+            b[..n].copy_from_slice(r.take(n)?);
+            let mut k = u128::from_le_bytes(b);
+            // Keys of signed values are sign-extended (`Num::key`); keep them so.
+            let signed = matches!(
+                dt,
+                ArrowType::Int8
+                    | ArrowType::Int16
+                    | ArrowType::Int32
+                    | ArrowType::Int64
+                    | ArrowType::Decimal128(..)
+            );
+            if signed && n < 16 && b[n - 1] & 0x80 != 0 {
+                k |= u128::MAX << (8 * n);
+            }
+            AnyValue::Num(k)
         }
     })
 }

@@ -231,6 +231,29 @@ impl Accumulator for NullAcc {
         self.inner.memory_size() + self.seen.as_ref().map_or(0, Vec::capacity)
     }
 
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let inner = self.inner.serialize_state(group)?;
+        let Some(seen) = &self.seen else {
+            return Ok(inner);
+        };
+        let mut out = Vec::with_capacity(inner.len() + 1);
+        out.push(seen.get(group).copied().unwrap_or(false) as u8);
+        out.extend_from_slice(&inner);
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let Some(seen) = &mut self.seen else {
+            return self.inner.merge_state(state, group, num_groups);
+        };
+        let (&flag, inner) = state
+            .split_first()
+            .ok_or_else(|| super::state_io::bad_state("empty Nullable state"))?;
+        grow(seen, num_groups.max(group + 1), false);
+        seen[group] |= flag != 0;
+        self.inner.merge_state(inner, group, num_groups)
+    }
+
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
@@ -274,7 +297,7 @@ mod tests {
 
     #[test]
     fn unsupported_combinators() {
-        for name in ["sumState", "sumMerge", "sumOrNull", "sumOrDefault"] {
+        for name in ["sumOrNull", "sumOrDefault"] {
             let e = crate::aggregates::registry()
                 .get(name, &[], &[DataType::Int32])
                 .unwrap_err();

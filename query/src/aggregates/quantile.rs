@@ -28,6 +28,8 @@ use super::common::{
     simple, with_primitive, Num,
 };
 use super::hashing::int_hash64;
+use super::kinds::{read_num, write_num};
+use super::state_io::{bad_state, put_varuint, StateReader};
 use super::{Accumulator, AggregateFunction, AggregateRegistry};
 use crate::error::{ErrorCode, QueryError, Result};
 
@@ -285,6 +287,39 @@ where
             .sum()
     }
 
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let empty = Reservoir::default();
+        let r = self.groups.get(group).unwrap_or(&empty);
+        let mut out = Vec::with_capacity(13 + 8 * r.samples.len());
+        out.extend_from_slice(&r.total.to_le_bytes());
+        put_varuint(&mut out, r.samples.len() as u64);
+        for v in &r.samples {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let mut r = StateReader::new(state);
+        let total = r.u64()?;
+        let n = r.count(8)?;
+        if n > RESERVOIR || (n as u64) > total {
+            return Err(bad_state("quantile sample larger than its row count"));
+        }
+        let mut samples = Vec::with_capacity(n);
+        for _ in 0..n {
+            samples.push(r.f64()?);
+        }
+        r.finish()?;
+        grow(
+            &mut self.groups,
+            num_groups.max(group + 1),
+            Reservoir::default(),
+        );
+        self.groups[group].merge(Reservoir { samples, total });
+        Ok(())
+    }
+
     any_impl!();
 }
 
@@ -362,6 +397,28 @@ where
             .iter()
             .map(|v| v.capacity() * std::mem::size_of::<T::Native>() + 24)
             .sum()
+    }
+
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let vals = self.groups.get(group).map(Vec::as_slice).unwrap_or(&[]);
+        let mut out = Vec::with_capacity(5 + std::mem::size_of_val(vals));
+        put_varuint(&mut out, vals.len() as u64);
+        for &v in vals {
+            write_num(v, &mut out);
+        }
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let mut r = StateReader::new(state);
+        let n = r.count(std::mem::size_of::<T::Native>())?;
+        grow(&mut self.groups, num_groups.max(group + 1), Vec::new());
+        let g = &mut self.groups[group];
+        g.reserve(n);
+        for _ in 0..n {
+            g.push(read_num(&mut r)?);
+        }
+        r.finish()
     }
 
     any_impl!();

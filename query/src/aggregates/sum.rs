@@ -14,6 +14,8 @@ use super::common::{
     any_impl, check_arity, check_mapping, downcast, grow, illegal_type, logical, no_params,
     prim_values, reg, simple, BoolAsUInt8, Num,
 };
+use super::kinds::{read_num, write_num};
+use super::state_io::StateReader;
 use super::{Accumulator, AggregateRegistry};
 use crate::error::Result;
 
@@ -236,6 +238,25 @@ where
 
     fn memory_size(&self) -> usize {
         self.sums.capacity() * std::mem::size_of::<A::Native>()
+    }
+
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(16);
+        write_num(self.sums.get(group).copied().unwrap_or_default(), &mut out);
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let mut r = StateReader::new(state);
+        let s: A::Native = read_num(&mut r)?;
+        r.finish()?;
+        grow(
+            &mut self.sums,
+            num_groups.max(group + 1),
+            A::Native::default(),
+        );
+        self.sums[group] = self.sums[group].wadd(s);
+        Ok(())
     }
 
     any_impl!();

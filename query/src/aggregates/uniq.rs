@@ -16,6 +16,7 @@ use granary_storage::types::DataType;
 
 use super::common::{any_impl, check_mapping, downcast, grow, no_params, reg, simple};
 use super::hashing::{hash_rows64, int_hash64, FastBuild};
+use super::state_io::{bad_state, put_varuint, StateReader};
 use super::{Accumulator, AggregateRegistry};
 use crate::error::{ErrorCode, QueryError, Result};
 
@@ -152,6 +153,44 @@ impl Accumulator for UniqAcc {
                 .iter()
                 .map(|s| s.set.capacity() * 5)
                 .sum::<usize>()
+    }
+
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let empty = Sampler::default();
+        let s = self.groups.get(group).unwrap_or(&empty);
+        let mut hashes: Vec<u32> = s.set.iter().copied().collect();
+        hashes.sort_unstable();
+        let mut out = Vec::with_capacity(6 + 4 * hashes.len());
+        out.push(s.skip);
+        put_varuint(&mut out, hashes.len() as u64);
+        for h in hashes {
+            out.extend_from_slice(&h.to_le_bytes());
+        }
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let mut r = StateReader::new(state);
+        let skip = r.u8()?;
+        if skip > 31 {
+            return Err(bad_state("uniq skip degree above 31"));
+        }
+        let n = r.count(4)?;
+        let mut other = Sampler {
+            skip,
+            set: HashSet::with_capacity_and_hasher(n, FastBuild::default()),
+        };
+        for _ in 0..n {
+            other.set.insert(u32::from_le_bytes(r.array()?));
+        }
+        r.finish()?;
+        grow(
+            &mut self.groups,
+            num_groups.max(group + 1),
+            Sampler::default(),
+        );
+        self.groups[group].merge(&other);
+        Ok(())
     }
 
     any_impl!();

@@ -19,6 +19,7 @@ use super::common::{
     Num,
 };
 use super::hashing::{hash_rows128, FastBuild};
+use super::state_io::{put_varuint, StateReader};
 use super::{Accumulator, AggregateRegistry};
 use crate::error::{ErrorCode, QueryError, Result};
 
@@ -55,9 +56,13 @@ pub(crate) fn register(r: &mut AggregateRegistry) {
 /// How rows become set keys.
 pub(crate) trait Keys: Send + Debug + 'static {
     /// The key type.
-    type Key: Copy + Hash + Eq + Send + Debug;
+    type Key: Copy + Hash + Eq + Ord + Send + Debug;
     /// The key of every row of `args`.
     fn keys(args: &[ArrayRef], rows: usize) -> Result<Vec<Self::Key>>;
+    /// Appends `k` little-endian (8 or 16 bytes).
+    fn write_key(k: Self::Key, out: &mut Vec<u8>);
+    /// Reads a key written by [`Keys::write_key`].
+    fn read_key(r: &mut StateReader<'_>) -> Result<Self::Key>;
 }
 
 /// The value of one primitive argument of up to 64 bits.
@@ -76,6 +81,12 @@ where
             .map(|v| v.key() as u64)
             .collect())
     }
+    fn write_key(k: u64, out: &mut Vec<u8>) {
+        out.extend_from_slice(&k.to_le_bytes());
+    }
+    fn read_key(r: &mut StateReader<'_>) -> Result<u64> {
+        r.u64()
+    }
 }
 
 /// The 128-bit row key of `hash_rows128`.
@@ -86,6 +97,12 @@ impl Keys for HashedKeys {
     type Key = u128;
     fn keys(args: &[ArrayRef], rows: usize) -> Result<Vec<u128>> {
         hash_rows128(args, rows)
+    }
+    fn write_key(k: u128, out: &mut Vec<u8>) {
+        out.extend_from_slice(&k.to_le_bytes());
+    }
+    fn read_key(r: &mut StateReader<'_>) -> Result<u128> {
+        Ok(u128::from_le_bytes(r.array()?))
     }
 }
 
@@ -151,6 +168,37 @@ impl<K: Keys> Accumulator for UniqExactAcc<K> {
                 .iter()
                 .map(|s| s.capacity() * (std::mem::size_of::<K::Key>() + 1))
                 .sum::<usize>()
+    }
+
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        let mut keys: Vec<K::Key> = self
+            .sets
+            .get(group)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        let mut out = Vec::with_capacity(5 + keys.len() * std::mem::size_of::<K::Key>());
+        put_varuint(&mut out, keys.len() as u64);
+        for k in keys {
+            K::write_key(k, &mut out);
+        }
+        Ok(out)
+    }
+
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        let mut r = StateReader::new(state);
+        let n = r.count(std::mem::size_of::<K::Key>())?;
+        grow(
+            &mut self.sets,
+            num_groups.max(group + 1),
+            HashSet::default(),
+        );
+        let set = &mut self.sets[group];
+        set.reserve(n);
+        for _ in 0..n {
+            set.insert(K::read_key(&mut r)?);
+        }
+        r.finish()
     }
 
     any_impl!();

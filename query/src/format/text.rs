@@ -116,13 +116,15 @@ fn write_value(array: &dyn Array, row: usize, ty: &DataType, quote: bool, out: &
         return write_null(quote, out);
     }
     match ty {
-        DataType::Nullable(t) | DataType::LowCardinality(t) => {
-            write_value(array, row, t, quote, out)
+        DataType::Nullable(t)
+        | DataType::LowCardinality(t)
+        | DataType::SimpleAggregateFunction(_, t) => write_value(array, row, t, quote, out),
+        DataType::String | DataType::FixedString(_) | DataType::AggregateFunction(_) => {
+            match binary_value(array, row) {
+                Some(bytes) => quoted(quote, out, |o| write_escaped(bytes, o)),
+                None => write_by_arrow(array, row, quote, out),
+            }
         }
-        DataType::String | DataType::FixedString(_) => match binary_value(array, row) {
-            Some(bytes) => quoted(quote, out, |o| write_escaped(bytes, o)),
-            None => write_by_arrow(array, row, quote, out),
-        },
         DataType::Uuid => match array.as_fixed_size_binary_opt() {
             Some(a) if a.value_length() == 16 => {
                 quoted(quote, out, |o| write_uuid(a.value(row), o))

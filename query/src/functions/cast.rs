@@ -82,6 +82,9 @@ pub fn cast_with(
         return Ok(a.clone());
     }
     match (from, to) {
+        // SimpleAggregateFunction(f, T) holds plain values of T.
+        (DataType::SimpleAggregateFunction(_, f), _) => return cast_with(a, f, to, on_err),
+        (_, DataType::SimpleAggregateFunction(_, t)) => return cast_with(a, from, t, on_err),
         (DataType::Nullable(f), _) | (DataType::LowCardinality(f), _) => {
             return cast_with(&decode(a)?, f, to, on_err)
         }

@@ -211,7 +211,9 @@ pub fn write_value(
                 }
             }
         }
-        DataType::String => {
+        DataType::SimpleAggregateFunction(_, inner) => write_value(out, a, inner, i, quoted)?,
+        // A state prints as its raw bytes, as ClickHouse does (the bytes are ours).
+        DataType::String | DataType::AggregateFunction(_) => {
             let v = a.as_binary::<i32>().value(i);
             if quoted {
                 write_quoted(out, v);

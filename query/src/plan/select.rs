@@ -317,7 +317,7 @@ pub(super) fn resolve_factor(
             let columns: Vec<(String, DataType)> = t
                 .schema()
                 .stored_columns()
-                .map(|c| (c.name.clone(), c.data_type.clone()))
+                .map(|c| (c.name.clone(), c.data_type.query_type()))
                 .collect();
             let mut qualifiers = vec![table.clone(), format!("{db}.{table}")];
             if let Some(a) = alias.as_ref().filter(|_| !final_) {

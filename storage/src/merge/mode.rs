@@ -16,8 +16,9 @@
 //! | `ReplacingMergeTree([ver])` | [`ReplacingMode`](replacing::ReplacingMode) |
 //! | `SummingMergeTree([cols])` | [`SummingMode`](summing::SummingMode) |
 //! | `CollapsingMergeTree(sign)` | [`CollapsingMode`](collapsing::CollapsingMode) |
-//! | `AggregatingMergeTree` | not yet: a combiner that merges aggregate states run by run |
+//! | `AggregatingMergeTree` | [`AggregatingMode`](aggregating::AggregatingMode) |
 
+pub mod aggregating;
 pub mod collapsing;
 pub mod replacing;
 pub mod summing;
@@ -30,6 +31,7 @@ use arrow::row::{RowConverter, Rows, SortField};
 
 use crate::error::{Result, StorageError};
 use crate::schema::{TableEngine, TableSchema};
+use crate::types::DataType;
 
 /// Sorted rows handed to a [`RunCombiner`], with the boundaries of their key runs.
 #[derive(Clone, Copy, Debug)]
@@ -145,7 +147,6 @@ impl RunCombiner for PassThrough {
 
 /// The merging mode of `schema`'s engine, for rows with the table's stored columns.
 ///
-/// `AggregatingMergeTree` answers [`StorageError::NotImplemented`] for now.
 pub fn merging_mode(schema: &TableSchema) -> Result<Box<dyn MergingMode>> {
     merging_mode_for(schema, &schema.arrow_schema())
 }
@@ -168,7 +169,22 @@ pub fn merging_mode_for(schema: &TableSchema, columns: &Schema) -> Result<Box<dy
             version: version.as_deref().map(position).transpose()?,
         }),
         TableEngine::SummingMergeTree { .. } => {
-            let sum_columns = summing::SummingMode::columns_to_sum(schema)
+            let to_sum = summing::SummingMode::columns_to_sum(schema);
+            let aggregate = aggregate_columns(schema, columns);
+            if !aggregate.is_empty() {
+                // Aggregate columns fold by their function; the columns to sum fold as
+                // `SimpleAggregateFunction(sumWithOverflow, T)`.
+                let mut folded = aggregate;
+                for c in &to_sum {
+                    let t = schema.column(c)?.data_type.clone();
+                    folded.push((
+                        position(c)?,
+                        DataType::SimpleAggregateFunction("sumWithOverflow".into(), Box::new(t)),
+                    ));
+                }
+                return Ok(Box::new(aggregating::AggregatingMode { columns: folded }));
+            }
+            let sum_columns = to_sum
                 .iter()
                 .map(|c| position(c))
                 .collect::<Result<Vec<_>>>()?;
@@ -177,12 +193,20 @@ pub fn merging_mode_for(schema: &TableSchema, columns: &Schema) -> Result<Box<dy
         TableEngine::CollapsingMergeTree { sign } => Box::new(collapsing::CollapsingMode {
             sign: position(sign)?,
         }),
-        TableEngine::AggregatingMergeTree => {
-            return Err(StorageError::NotImplemented(
-                "Merges of AggregatingMergeTree are not supported yet".into(),
-            ))
-        }
+        TableEngine::AggregatingMergeTree => Box::new(aggregating::AggregatingMode {
+            columns: aggregate_columns(schema, columns),
+        }),
     })
+}
+
+/// Positions in `columns` and types of `schema`'s `AggregateFunction` and
+/// `SimpleAggregateFunction` columns.
+fn aggregate_columns(schema: &TableSchema, columns: &Schema) -> Vec<(usize, DataType)> {
+    schema
+        .stored_columns()
+        .filter(|c| aggregating::is_aggregate_column(&c.data_type))
+        .filter_map(|c| Some((columns.index_of(&c.name).ok()?, c.data_type.clone())))
+        .collect()
 }
 
 /// Applies `schema`'s merging mode to one batch already sorted by the sort key, as a merge

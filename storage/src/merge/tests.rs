@@ -411,10 +411,105 @@ fn cancel_aborts_and_removes_the_temporary_directory() {
     assert!(!tmp.exists());
 }
 
+/// A stand-in for the query engine's merger: states concatenate, simple values sum.
+#[derive(Debug)]
+struct ConcatSumMerger;
+
+impl mode::aggregating::AggregateStateMerger for ConcatSumMerger {
+    fn merge_groups(
+        &self,
+        data_type: &DataType,
+        column: &ArrayRef,
+        group_ids: &[u32],
+        num_groups: usize,
+    ) -> crate::error::Result<ArrayRef> {
+        Ok(match data_type {
+            DataType::AggregateFunction(_) => {
+                let mut out = vec![Vec::new(); num_groups];
+                let c = column.as_binary::<i32>();
+                for (i, &g) in group_ids.iter().enumerate() {
+                    out[g as usize].extend_from_slice(c.value(i));
+                }
+                Arc::new(BinaryArray::from_iter_values(out))
+            }
+            _ => {
+                let mut out = vec![0u64; num_groups];
+                let c = column.as_primitive::<arrow::datatypes::UInt64Type>();
+                for (i, &g) in group_ids.iter().enumerate() {
+                    out[g as usize] += c.value(i);
+                }
+                Arc::new(UInt64Array::from(out))
+            }
+        })
+    }
+}
+
 #[test]
-fn aggregating_is_not_implemented_yet() {
-    let s = schema(TableEngine::AggregatingMergeTree, &["k"], 2);
-    assert_eq!(merging_mode(&s).unwrap_err().code(), 48);
+fn aggregating_merges_states_across_parts() {
+    mode::aggregating::install_state_merger(Arc::new(ConcatSumMerger));
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TableSchema::new(
+        [
+            ("k", "UInt64"),
+            ("st", "AggregateFunction(uniq, UInt64)"),
+            ("n", "SimpleAggregateFunction(sum, UInt64)"),
+            ("x", "String"),
+        ]
+        .iter()
+        .map(|(n, t)| ColumnDef::new(*n, DataType::parse(t).unwrap()))
+        .collect(),
+        &["k"],
+    )
+    .unwrap();
+    s.engine = TableEngine::AggregatingMergeTree;
+    s.validate().unwrap();
+    s.settings.index_granularity = 2;
+    let part = |block: u64, keys: &[u64], tag: &str| {
+        let b = RecordBatch::try_new(
+            s.arrow_schema(),
+            vec![
+                Arc::new(UInt64Array::from(keys.to_vec())) as ArrayRef,
+                Arc::new(BinaryArray::from_iter_values(
+                    keys.iter().map(|k| format!("{tag}{k};")),
+                )),
+                Arc::new(UInt64Array::from(vec![block; keys.len()])),
+                Arc::new(BinaryArray::from_iter_values(keys.iter().map(|_| tag))),
+            ],
+        )
+        .unwrap();
+        write_part(dir.path(), &s, &b, block)
+    };
+    let parts = vec![
+        part(1, &[1, 2, 5], "a"),
+        part(2, &[1, 3], "b"),
+        part(3, &[1, 2, 3], "c"),
+    ];
+    let want = [
+        ["1", "a1;b1;c1;", "6", "a"],
+        ["2", "a2;c2;", "4", "a"],
+        ["3", "b3;c3;", "5", "b"],
+        ["5", "a5;", "1", "a"],
+    ];
+    for opts in option_sets() {
+        let got = merge(dir.path(), &s, &parts, &opts);
+        let rows: Vec<Vec<String>> = (0..got.num_rows())
+            .map(|r| {
+                vec![
+                    got.column(0)
+                        .as_primitive::<arrow::datatypes::UInt64Type>()
+                        .value(r)
+                        .to_string(),
+                    String::from_utf8_lossy(got.column(1).as_binary::<i32>().value(r)).into_owned(),
+                    got.column(2)
+                        .as_primitive::<arrow::datatypes::UInt64Type>()
+                        .value(r)
+                        .to_string(),
+                    String::from_utf8_lossy(got.column(3).as_binary::<i32>().value(r)).into_owned(),
+                ]
+            })
+            .collect();
+        assert_eq!(rows, want, "{opts:?}");
+    }
 }
 
 #[test]

@@ -258,6 +258,9 @@ fn with_nulls(array: ArrayRef, nulls: Option<NullBuffer>) -> Result<ArrayRef> {
 /// Turns decoded values into an Arrow array of `t`'s Arrow type. `dicts` are the part's
 /// `LowCardinality` dictionaries for this column.
 pub fn finish(node: &Node, acc: Acc, t: &DataType, dicts: &[ArrayRef]) -> Result<ArrayRef> {
+    if let DataType::SimpleAggregateFunction(_, inner) = t {
+        return finish(node, acc, inner, dicts);
+    }
     let inner_type = |t: &DataType| -> DataType {
         match t {
             DataType::Nullable(i) => (**i).clone(),

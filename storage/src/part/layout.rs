@@ -150,9 +150,11 @@ impl ColumnLayout {
                     values,
                 }
             }
-            DataType::String => Node::Str {
+            // An aggregate state is a byte string; a SimpleAggregateFunction is its T.
+            DataType::String | DataType::AggregateFunction(_) => Node::Str {
                 stream: self.stream(suffix.to_string(), 0),
             },
+            DataType::SimpleAggregateFunction(_, inner) => self.build(inner, suffix, depth),
             DataType::Bool => Node::Bool {
                 stream: self.stream(suffix.to_string(), 1),
             },

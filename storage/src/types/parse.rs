@@ -1,6 +1,6 @@
 //! A small recursive-descent parser for ClickHouse type names.
 
-use super::DataType;
+use super::{AggregateFunctionType, DataType};
 use crate::error::{Result, StorageError};
 
 /// Most nesting a type may have (`Array(Array(...))`), so hostile input cannot overflow the stack.
@@ -138,6 +138,9 @@ impl<'a> TypeParser<'a> {
         }
         let name = self.ident()?;
         let lower = name.to_ascii_lowercase();
+        if lower == "aggregatefunction" || lower == "simpleaggregatefunction" {
+            return self.aggregate_function(lower == "simpleaggregatefunction", depth);
+        }
         // SQL spellings such as `DOUBLE PRECISION`, `INT UNSIGNED`.
         let args = self.args(depth)?;
         let no_args = |t: DataType| -> Result<DataType> {
@@ -280,6 +283,85 @@ impl<'a> TypeParser<'a> {
     }
 }
 
+impl TypeParser<'_> {
+    /// The arguments of `AggregateFunction(f[(params)], T...)` or
+    /// `SimpleAggregateFunction(f, T)`, after the type's name.
+    fn aggregate_function(&mut self, simple: bool, depth: usize) -> Result<DataType> {
+        if !self.eat('(') {
+            return Err(self.error("expected the aggregate function"));
+        }
+        let name = self.ident()?.to_string();
+        if name.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(StorageError::NotImplemented(
+                "AggregateFunction with a version is not supported".into(),
+            ));
+        }
+        let mut params = Vec::new();
+        if self.eat('(') && !self.eat(')') {
+            loop {
+                params.push(self.param()?);
+                if self.eat(')') {
+                    break;
+                }
+                if !self.eat(',') {
+                    return Err(self.error("expected ',' or ')'"));
+                }
+            }
+        }
+        let mut args = Vec::new();
+        while self.eat(',') {
+            args.push(self.parse(depth + 1)?);
+        }
+        if !self.eat(')') {
+            return Err(self.error("expected ')'"));
+        }
+        if simple {
+            if !params.is_empty() || args.len() != 1 {
+                return Err(StorageError::BadArguments(format!(
+                    "SimpleAggregateFunction takes a function without parameters and one type in '{}'",
+                    self.s
+                )));
+            }
+            let arg = args.into_iter().next().unwrap_or(DataType::Nothing);
+            return Ok(DataType::SimpleAggregateFunction(name, Box::new(arg)));
+        }
+        Ok(DataType::AggregateFunction(AggregateFunctionType {
+            name,
+            params,
+            args,
+        }))
+    }
+
+    /// One parameter of an aggregate function: a number or a quoted string, kept as written.
+    fn param(&mut self) -> Result<String> {
+        self.skip_ws();
+        let start = self.pos;
+        let rest = &self.s[start..];
+        if rest.starts_with('\'') {
+            let mut escaped = false;
+            for (i, c) in rest.char_indices().skip(1) {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    '\'' if !escaped => {
+                        self.pos = start + i + 1;
+                        return Ok(rest[..=i].to_string());
+                    }
+                    _ => escaped = false,
+                }
+            }
+            return Err(self.error("unterminated string"));
+        }
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_')))
+            .unwrap_or(rest.len());
+        if len == 0 {
+            return Err(self.error("expected a parameter"));
+        }
+        self.pos = start + len;
+        Ok(rest[..len].to_string())
+    }
+}
+
 fn one_type(p: &TypeParser<'_>, args: Vec<Arg>) -> Result<DataType> {
     let n = args.len();
     match args.into_iter().next() {
@@ -335,10 +417,32 @@ mod tests {
             "Nullable(Float64)",
             "Array(Nullable(Int32))",
             "Map(String, Array(UInt64))",
+            "AggregateFunction(uniqHLL12, UInt32)",
+            "AggregateFunction(quantiles(0.5, 0.9), Float64)",
+            "AggregateFunction(count)",
+            "AggregateFunction(uniqIf, UInt8, UInt8)",
+            "AggregateFunction(argMin, String, Nullable(UInt8))",
+            "AggregateFunction(groupArray(10), Array(String))",
+            "SimpleAggregateFunction(sum, UInt64)",
+            "SimpleAggregateFunction(anyLast, Nullable(String))",
         ] {
             let t = DataType::parse(name).unwrap();
             assert_eq!(t.to_string(), name);
         }
+    }
+
+    #[test]
+    fn aggregate_function_types() {
+        let t = DataType::parse("AggregateFunction( quantiles(0.5,0.9) , Float64)").unwrap();
+        assert_eq!(
+            t.to_string(),
+            "AggregateFunction(quantiles(0.5, 0.9), Float64)"
+        );
+        assert_eq!(t.to_arrow(), arrow::datatypes::DataType::Binary);
+        let s = DataType::parse("SimpleAggregateFunction(max, Nullable(String))").unwrap();
+        assert_eq!(s.to_arrow(), arrow::datatypes::DataType::Binary);
+        assert!(s.is_nullable());
+        assert_eq!(s.query_type().to_string(), "Nullable(String)");
     }
 
     #[test]
@@ -371,6 +475,10 @@ mod tests {
             "Int32 x",
             "FixedString(0)",
             "DateTime64(12)",
+            "AggregateFunction(",
+            "AggregateFunction(uniq, Foo)",
+            "SimpleAggregateFunction(sum)",
+            "SimpleAggregateFunction(sum, UInt64, UInt8)",
         ] {
             assert!(DataType::parse(bad).is_err(), "{bad}");
         }

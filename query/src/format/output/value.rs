@@ -10,7 +10,12 @@ use crate::format::write_tsv_value;
 /// The type with `Nullable` and `LowCardinality` wrappers removed.
 pub fn base(ty: &DataType) -> &DataType {
     match ty {
-        DataType::Nullable(t) | DataType::LowCardinality(t) => base(t),
+        DataType::Nullable(t)
+        | DataType::LowCardinality(t)
+        | DataType::SimpleAggregateFunction(_, t) => base(t),
+        // A state prints as its raw bytes, escaped as a String (ClickHouse does the same;
+        // the bytes themselves are Granary's, see aggregates/STATES.md).
+        DataType::AggregateFunction(_) => &DataType::String,
         other => other,
     }
 }
