@@ -70,10 +70,14 @@ def summary(meta, systems, statuses):
     `systems` maps name -> {load_time, data_size, times, errors}; Granary first."""
     names = list(systems)
     hot = {n: penalised(systems[n]["times"]) for n in names}
-    peers = [n for n in names if n != "Granary"]
+    # A peer that could not load has no times to compare with.
+    peers = [n for n in names if n != "Granary" and systems[n]["load_time"] is not None]
     series = {p: ratios(hot["Granary"][0], hot[p][0]) for p in peers}
     out = [f"# ClickBench: Granary vs {', '.join(peers) or 'nobody'}", ""]
     out += [f"- {k}: {v}" for k, v in meta.items()]
+    for n in names:
+        if systems[n].get("load_error"):
+            out.append(f"- {n} failed to load: `{systems[n]['load_error'][:200]}`")
     out += ["", "## Load", "", "| system | load time (s) | data size |", "|---|---|---|"]
     for n in names:
         s = systems[n]
@@ -88,8 +92,9 @@ def summary(meta, systems, statuses):
         out.append(f"- Granary failed: {', '.join(f'Q{i}' for i in failed)} "
                    "(penalised as ClickBench does: 2 x max(300 s, slowest query))")
     differing = [i for i, s in enumerate(statuses) if s.startswith("differs")]
-    out.append("- Results differing from ClickHouse: "
-               + (", ".join(f"Q{i}" for i in differing) if differing else "none"))
+    if "ClickHouse" in peers:
+        out.append("- Results differing from ClickHouse: "
+                   + (", ".join(f"Q{i}" for i in differing) if differing else "none"))
     out += ["", "## Per query (hot = min of runs 2..n, seconds)", ""]
     head = "| Q | " + " | ".join(f"{n} cold | {n} hot" for n in names)
     head += " | " + " | ".join(f"G/{p[:2]}" for p in peers) + " | vs ClickHouse |"
