@@ -271,3 +271,50 @@ fn views_survive_restart_and_plain_views() {
         .unwrap_err();
     assert_eq!(err.code(), 36, "{err}");
 }
+
+/// The correct form of the seed's rollup: AggregatingMergeTree with -State columns, read
+/// with -Merge; equal to the aggregation over the raw table, before and after merges and
+/// across a restart.
+#[test]
+fn aggregating_rollup_with_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let dashboard = "SELECT event_type, countMerge(events) AS total_events, uniqHLL12Merge(users) AS total_users, \
+        uniqExactMerge(exact_users) AS exact, avgMerge(avg_id) AS avg_id \
+        FROM hourly_agg WHERE hour >= now() - INTERVAL 24 HOUR GROUP BY event_type ORDER BY event_type";
+    let raw = "SELECT event_type, count() AS total_events, uniqHLL12(user_id) AS total_users, \
+        uniqExact(user_id) AS exact, avg(event_id) AS avg_id \
+        FROM events GROUP BY event_type ORDER BY event_type";
+    {
+        let engine = StorageEngine::open(dir.path()).unwrap();
+        let mut s = Session::new(engine);
+        q(&mut s, EVENTS);
+        q(
+            &mut s,
+            "CREATE MATERIALIZED VIEW hourly_agg ENGINE = AggregatingMergeTree() ORDER BY (event_type, hour) \
+             AS SELECT event_type, toStartOfHour(event_time) AS hour, countState() AS events, \
+             uniqHLL12State(user_id) AS users, uniqExactState(user_id) AS exact_users, avgState(event_id) AS avg_id \
+             FROM events GROUP BY event_type, hour",
+        );
+        for batch in 0..4u64 {
+            q(
+                &mut s,
+                &format!(
+                    "INSERT INTO events SELECT number, toUInt32(number % 97), \
+                     ['click', 'view', 'buy'][number % 3 + 1], map('k', 'v'), now() - number % 3600 \
+                     FROM numbers({}, 500)",
+                    batch * 500
+                ),
+            );
+        }
+        assert_eq!(q(&mut s, dashboard), q(&mut s, raw));
+        q(&mut s, "OPTIMIZE TABLE hourly_agg FINAL");
+        assert_eq!(q(&mut s, dashboard), q(&mut s, raw));
+    }
+    let engine = StorageEngine::open(dir.path()).unwrap();
+    let mut s = Session::new(engine);
+    q(
+        &mut s,
+        "INSERT INTO events SELECT number, toUInt32(number % 50), 'buy', map('k', 'v'), now() FROM numbers(2000, 100)",
+    );
+    assert_eq!(q(&mut s, dashboard), q(&mut s, raw));
+}
