@@ -181,7 +181,7 @@ fn load(hits: &Hits) -> (tempfile::TempDir, Session) {
     let dir = tempfile::tempdir().unwrap();
     let engine = StorageEngine::open(dir.path()).unwrap();
     let mut s = Session::new(engine.clone());
-    let create = include_str!("common/clickbench_create.sql");
+    let create = include_str!("../../clickbench/create.sql");
     s.execute(create).expect("CREATE TABLE hits");
     let t = engine.table("default", "hits").unwrap();
     let schema = t.schema().arrow_schema();
@@ -201,7 +201,7 @@ fn clickbench_golden() {
     let (_dir, mut s) = load(&hits);
     let cases = cases();
     // The 43 originals are queries.sql verbatim.
-    let originals: Vec<&str> = include_str!("common/clickbench_queries.sql")
+    let originals: Vec<&str> = include_str!("../../clickbench/queries.sql")
         .lines()
         .filter(|l| !l.trim().is_empty())
         .collect();

@@ -113,7 +113,7 @@ fn final_is_recognised() {
 
 #[test]
 fn clickbench_queries_parse() {
-    let text = include_str!("../../tests/common/clickbench_queries.sql");
+    let text = include_str!("../../../clickbench/queries.sql");
     let mut n = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let (_, f, _) = select(line);

@@ -59,7 +59,7 @@ fn seed_events_table() {
 
 #[test]
 fn clickbench_hits_table() {
-    let c = create(include_str!("../../tests/common/clickbench_create.sql"));
+    let c = create(include_str!("../../../clickbench/create.sql"));
     assert!(c.or_replace);
     assert_eq!(c.schema.columns.len(), 105);
     assert_eq!(

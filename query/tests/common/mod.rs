@@ -1,5 +1,4 @@
-//! Helpers shared by the integration tests: the `.slt` file reader, and copies of the
-//! ClickBench schema and queries (`clickbench_create.sql`, `clickbench_queries.sql`) that
-//! the SQL parser's unit tests include.
+//! Helpers shared by the integration tests: the `.slt` file reader. (The ClickBench schema
+//! and queries the tests include live in the workspace's `clickbench/`.)
 
 pub mod slt;
