@@ -2,7 +2,10 @@
 //! deterministic data generators shaped like real columns, and helpers that write a part
 //! and measure its files.
 //!
-//! Run them with `cargo bench -p granary-benches`.
+//! Run them with `cargo bench -p granary-benches`. The end-to-end benchmark binaries in
+//! `src/bin` share [`server`].
+
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

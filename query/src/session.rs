@@ -29,6 +29,7 @@ use crate::plan::{QueryContext, QuerySettings};
 use crate::query_err;
 use crate::sql::{parse_statement, ParseLimits, Statement};
 pub(crate) use insert::cast_to;
+pub use insert::to_carrier;
 
 /// When the first session of this process was created (the server's start, for
 /// `uptime()`).

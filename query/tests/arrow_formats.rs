@@ -2,18 +2,14 @@
 //! ClickHouse (26.9, checked with chdb + pyarrow) writes, round trips through INSERT, and
 //! malformed data (error 117, nothing inserted).
 
+mod common;
+
+use common::text;
+
 use arrow::datatypes::{DataType as ArrowType, TimeUnit};
 use granary_query::format::output::{write_output, OutputSettings};
-use granary_query::session::{QueryOutput, Session};
+use granary_query::session::Session;
 use granary_storage::StorageEngine;
-
-fn text(out: &QueryOutput) -> Vec<String> {
-    let types: Vec<_> = out.columns.iter().map(|(_, t)| t.clone()).collect();
-    granary_query::format::format_tsv(&out.batches, &types)
-        .lines()
-        .map(|l| l.to_string())
-        .collect()
-}
 
 fn session() -> (tempfile::TempDir, Session) {
     let dir = tempfile::tempdir().unwrap();

@@ -3,17 +3,13 @@
 //! them: Nullable where the file says so), text formats with a structure, globs, missing
 //! files (107) and paths escaping the directory (291).
 
-use granary_query::format::output::{write_output, OutputSettings};
-use granary_query::session::{QueryOutput, Session};
-use granary_storage::StorageEngine;
+mod common;
 
-fn text(out: &QueryOutput) -> Vec<String> {
-    let types: Vec<_> = out.columns.iter().map(|(_, t)| t.clone()).collect();
-    granary_query::format::format_tsv(&out.batches, &types)
-        .lines()
-        .map(|l| l.to_string())
-        .collect()
-}
+use common::text;
+
+use granary_query::format::output::{write_output, OutputSettings};
+use granary_query::session::Session;
+use granary_storage::StorageEngine;
 
 struct Env {
     _dir: tempfile::TempDir,

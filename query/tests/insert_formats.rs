@@ -2,17 +2,12 @@
 //! escapes, defaults for missing values, malformed rows (nothing inserted) and
 //! `input_format_allow_errors_*`. Expected values were checked against ClickHouse (chdb).
 
-use granary_query::session::{QueryOutput, Session};
-use granary_storage::StorageEngine;
+mod common;
 
-/// The output as ClickHouse's TSV lines.
-fn text(out: &QueryOutput) -> Vec<String> {
-    let types: Vec<_> = out.columns.iter().map(|(_, t)| t.clone()).collect();
-    granary_query::format::format_tsv(&out.batches, &types)
-        .lines()
-        .map(|l| l.to_string())
-        .collect()
-}
+use common::text;
+
+use granary_query::session::Session;
+use granary_storage::StorageEngine;
 
 struct Db {
     _dir: tempfile::TempDir,

@@ -2,24 +2,12 @@
 //! table, POPULATE, chains, several views per source, atomicity when a view fails,
 //! persistence across a restart, plain views, DROP VIEW.
 
-use granary_query::session::{QueryOutput, Session};
+mod common;
+
+use common::q;
+
+use granary_query::session::Session;
 use granary_storage::StorageEngine;
-
-/// The output as ClickHouse's TSV lines.
-fn text(out: &QueryOutput) -> Vec<String> {
-    let types: Vec<_> = out.columns.iter().map(|(_, t)| t.clone()).collect();
-    granary_query::format::format_tsv(&out.batches, &types)
-        .lines()
-        .map(|l| l.to_string())
-        .collect()
-}
-
-fn q(s: &mut Session, sql: &str) -> Vec<String> {
-    match s.execute(sql) {
-        Ok(out) => text(&out),
-        Err(e) => panic!("{sql}: {e}"),
-    }
-}
 
 const EVENTS: &str = "CREATE TABLE events (event_id UInt64, user_id UInt32, \
     event_type LowCardinality(String), properties Map(String, String), event_time DateTime64(3)) \

@@ -1,17 +1,12 @@
 //! Statements end to end through a session: DDL, INSERT, EXPLAIN, OPTIMIZE, DROP PARTITION,
 //! SHOW and DESCRIBE.
 
-use granary_query::session::{QueryOutput, Session};
-use granary_storage::StorageEngine;
+mod common;
 
-/// The output as ClickHouse's TSV lines.
-fn text(out: &QueryOutput) -> Vec<String> {
-    let types: Vec<_> = out.columns.iter().map(|(_, t)| t.clone()).collect();
-    granary_query::format::format_tsv(&out.batches, &types)
-        .lines()
-        .map(|l| l.to_string())
-        .collect()
-}
+use common::text;
+
+use granary_query::session::Session;
+use granary_storage::StorageEngine;
 
 #[test]
 fn ddl_insert_select_explain() {

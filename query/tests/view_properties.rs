@@ -1,24 +1,13 @@
 //! Property: for any sequence of inserts and merges, a materialized view's result equals
 //! the same aggregation run on its source table.
 
-use granary_query::session::{QueryOutput, Session};
+mod common;
+
+use common::q;
+
+use granary_query::session::Session;
 use granary_storage::StorageEngine;
 use proptest::prelude::*;
-
-fn text(out: &QueryOutput) -> Vec<String> {
-    let types: Vec<_> = out.columns.iter().map(|(_, t)| t.clone()).collect();
-    granary_query::format::format_tsv(&out.batches, &types)
-        .lines()
-        .map(|l| l.to_string())
-        .collect()
-}
-
-fn q(s: &mut Session, sql: &str) -> Vec<String> {
-    match s.execute(sql) {
-        Ok(out) => text(&out),
-        Err(e) => panic!("{sql}: {e}"),
-    }
-}
 
 #[derive(Debug, Clone)]
 enum Op {

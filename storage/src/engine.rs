@@ -58,19 +58,24 @@ pub struct StorageEngine {
     ddl: Mutex<()>,
 }
 
-fn new_uuid() -> String {
+/// A fresh table identity, UUID-shaped: a hash of the time and the process id.
+pub fn new_uuid() -> String {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let r = xxhash_rust::xxh3::xxh3_128(
+    uuid_text(xxhash_rust::xxh3::xxh3_128(
         &[
             t.to_le_bytes().as_slice(),
             &std::process::id().to_le_bytes(),
         ]
         .concat(),
-    );
-    let h = format!("{r:032x}");
+    ))
+}
+
+/// `bits` in the UUID text form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+pub fn uuid_text(bits: u128) -> String {
+    let h = format!("{bits:032x}");
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],

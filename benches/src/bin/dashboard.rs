@@ -12,12 +12,12 @@
 //! data directory, creates the seed's `events` table and `hourly_events_mv`, loads the
 //! rows in `--batches` inserts (each runs the view), waits for merges, then measures.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
+
+use granary_benches::server::{Connection, Server};
 
 const EVENTS: &str = "CREATE TABLE events (event_id UInt64, user_id UInt32, \
     event_type LowCardinality(String), properties Map(String, String), event_time DateTime64(3)) \
@@ -76,137 +76,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// One keep-alive HTTP/1.1 connection.
-struct Connection {
-    reader: BufReader<TcpStream>,
-    addr: SocketAddr,
-}
-
-impl Connection {
-    fn open(addr: SocketAddr) -> std::io::Result<Connection> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(Duration::from_secs(600)))?;
-        Ok(Connection {
-            reader: BufReader::new(stream),
-            addr,
-        })
-    }
-
-    /// POSTs `sql`; returns the status and body.
-    fn query(&mut self, sql: &str) -> std::io::Result<(u16, Vec<u8>)> {
-        let head = format!(
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
-            self.addr,
-            sql.len()
-        );
-        let stream = self.reader.get_mut();
-        stream.write_all(head.as_bytes())?;
-        stream.write_all(sql.as_bytes())?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        let status: u16 = line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
-        let mut length = None;
-        let mut chunked = false;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line)?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':') {
-                let k = k.trim().to_ascii_lowercase();
-                if k == "content-length" {
-                    length = v.trim().parse::<usize>().ok();
-                } else if k == "transfer-encoding" && v.trim().eq_ignore_ascii_case("chunked") {
-                    chunked = true;
-                }
-            }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                line.clear();
-                self.reader.read_line(&mut line)?;
-                let size = usize::from_str_radix(line.trim(), 16)
-                    .map_err(|e| std::io::Error::other(format!("chunk size {line:?}: {e}")))?;
-                let mut chunk = vec![0; size + 2];
-                self.reader.read_exact(&mut chunk)?;
-                if size == 0 {
-                    break;
-                }
-                body.extend_from_slice(&chunk[..size]);
-            }
-        } else if let Some(n) = length {
-            body.resize(n, 0);
-            self.reader.read_exact(&mut body)?;
-        }
-        Ok((status, body))
-    }
-
-    /// Runs `sql`, failing on a non-200 answer.
-    fn run(&mut self, sql: &str) -> Result<Vec<u8>, String> {
-        let (status, body) = self.query(sql).map_err(|e| format!("{sql}: {e}"))?;
-        if status != 200 {
-            return Err(format!(
-                "{sql}: HTTP {status}: {}",
-                String::from_utf8_lossy(&body)
-            ));
-        }
-        Ok(body)
-    }
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    _dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self._dir);
-    }
-}
-
-fn start_server(binary: &PathBuf) -> Result<Server, String> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}")
-        .parse()
-        .map_err(|e| format!("{e}"))?;
-    let dir = std::env::temp_dir().join(format!("granary-dashboard-{}", std::process::id()));
-    let child = Command::new(binary)
-        .args(["server", "--listen", &addr.to_string(), "--data-dir"])
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("start {}: {e}", binary.display()))?;
-    let server = Server {
-        child,
-        addr,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if TcpStream::connect(addr).is_ok() {
-            return Ok(server);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Err("the server did not start listening".into())
-}
-
 /// Latency summary of one run.
 struct Summary {
     queries: usize,
@@ -222,7 +91,7 @@ fn measure(addr: SocketAddr, sql: &str, clients: usize, seconds: f64) -> Result<
             let barrier = barrier.clone();
             let sql = sql.to_string();
             std::thread::spawn(move || -> Result<Vec<Duration>, String> {
-                let mut conn = Connection::open(addr).map_err(|e| e.to_string())?;
+                let mut conn = Connection::open(addr)?;
                 conn.run(&sql)?; // warm the connection
                 barrier.wait();
                 let end = Instant::now() + Duration::from_secs_f64(seconds);
@@ -255,8 +124,8 @@ fn measure(addr: SocketAddr, sql: &str, clients: usize, seconds: f64) -> Result<
 
 fn run() -> Result<(), String> {
     let args = parse_args()?;
-    let server = start_server(&args.server)?;
-    let mut conn = Connection::open(server.addr).map_err(|e| e.to_string())?;
+    let server = Server::start(&args.server, "dashboard")?;
+    let mut conn = Connection::open(server.addr)?;
     conn.run(EVENTS)?;
     conn.run(VIEW)?;
     let per_batch = args.rows.div_ceil(args.batches.max(1));
@@ -276,12 +145,8 @@ fn run() -> Result<(), String> {
     }
     let load_s = load.elapsed().as_secs_f64();
     conn.run("OPTIMIZE TABLE hourly_events_mv FINAL")?;
-    let count = String::from_utf8_lossy(&conn.run("SELECT count() FROM events")?)
-        .trim()
-        .to_string();
-    let view_rows = String::from_utf8_lossy(&conn.run("SELECT count() FROM hourly_events_mv")?)
-        .trim()
-        .to_string();
+    let count = conn.run("SELECT count() FROM events")?;
+    let view_rows = conn.run("SELECT count() FROM hourly_events_mv")?;
     println!(
         "loaded {count} events in {load_s:.1} s ({:.2} M rows/s through the view); view rows: {view_rows}",
         args.rows as f64 / load_s / 1e6

@@ -17,10 +17,7 @@
 //!    `--rate` per second for `--seconds`; a client polls `max(ts)` every 20 ms, and each
 //!    poll's `now - max(ts)` is a freshness sample (how old the newest visible event is).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -28,6 +25,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
+
+use granary_benches::server::{Connection, Server};
 
 struct Args {
     messages: u64,
@@ -62,115 +61,6 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     Ok(a)
-}
-
-/// One keep-alive connection to the server; `run` posts a query and returns the body.
-struct Http {
-    reader: BufReader<TcpStream>,
-}
-
-impl Http {
-    fn open(addr: SocketAddr) -> Result<Http, String> {
-        let s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-        s.set_nodelay(true).map_err(|e| e.to_string())?;
-        Ok(Http {
-            reader: BufReader::new(s),
-        })
-    }
-
-    fn run(&mut self, sql: &str) -> Result<String, String> {
-        let io = |e: std::io::Error| format!("{sql}: {e}");
-        let head = format!(
-            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-            sql.len()
-        );
-        let s = self.reader.get_mut();
-        s.write_all(head.as_bytes()).map_err(io)?;
-        s.write_all(sql.as_bytes()).map_err(io)?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line).map_err(io)?;
-        let ok = line.contains(" 200 ");
-        let mut length = 0usize;
-        let mut chunked = false;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).map_err(io)?;
-            let l = line.trim_end().to_ascii_lowercase();
-            if l.is_empty() {
-                break;
-            }
-            if let Some(v) = l.strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            if l.starts_with("transfer-encoding:") && l.contains("chunked") {
-                chunked = true;
-            }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                line.clear();
-                self.reader.read_line(&mut line).map_err(io)?;
-                let n = usize::from_str_radix(line.trim(), 16).map_err(|e| e.to_string())?;
-                let mut chunk = vec![0; n + 2];
-                self.reader.read_exact(&mut chunk).map_err(io)?;
-                if n == 0 {
-                    break;
-                }
-                body.extend_from_slice(&chunk[..n]);
-            }
-        } else {
-            body.resize(length, 0);
-            self.reader.read_exact(&mut body).map_err(io)?;
-        }
-        let text = String::from_utf8_lossy(&body).trim().to_string();
-        if ok {
-            Ok(text)
-        } else {
-            Err(format!("{sql}: {text}"))
-        }
-    }
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn start_server(binary: &PathBuf) -> Result<Server, String> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}")
-        .parse()
-        .map_err(|e| format!("{e}"))?;
-    let dir = std::env::temp_dir().join(format!("granary-kafka-bench-{}", std::process::id()));
-    let child = Command::new(binary)
-        .args(["server", "--listen", &addr.to_string(), "--data-dir"])
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("start {}: {e}", binary.display()))?;
-    let server = Server { child, addr, dir };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if TcpStream::connect(addr).is_ok() {
-            return Ok(server);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Err("the server did not start listening".into())
 }
 
 fn now_ms() -> u64 {
@@ -212,8 +102,8 @@ fn run() -> Result<(), String> {
     let args = parse_args()?;
     let cluster = MockCluster::new(3).map_err(|e| format!("mock cluster: {e}"))?;
     let brokers = cluster.bootstrap_servers();
-    let server = start_server(&args.server)?;
-    let mut http = Http::open(server.addr)?;
+    let server = Server::start(&args.server, "kafka-bench")?;
+    let mut http = Connection::open(server.addr)?;
     let p = producer(&brokers)?;
 
     // 1. Throughput.
@@ -282,7 +172,7 @@ fn run() -> Result<(), String> {
         let done = done.clone();
         let addr = server.addr;
         std::thread::spawn(move || -> Result<Vec<u64>, String> {
-            let mut h = Http::open(addr)?;
+            let mut h = Connection::open(addr)?;
             let mut samples = Vec::new();
             // Skip the first second (the rate ramps up).
             let start = Instant::now();

@@ -17,7 +17,8 @@ use granary_query::columnar::type_default;
 use granary_query::error::{ErrorCode, QueryError, Result};
 use granary_query::format::input::{parse_input_detailed, InputSettings};
 use granary_query::kafka_settings::{ErrorMode, KafkaSettings};
-use granary_query::plan::stream::external_columns;
+use granary_query::plan::stream::{block_schema, external_columns};
+use granary_query::session::to_carrier;
 use granary_storage::types::DataType;
 use granary_storage::view::ExternalTable;
 
@@ -148,24 +149,13 @@ impl Batch {
         }
         arrays.extend(self.virtual_columns(&row_message, &row_error, settings)?);
         let columns = external_columns(table);
-        let fields: Vec<arrow::datatypes::Field> = columns
-            .iter()
-            .map(|(n, t)| arrow::datatypes::Field::new(n, t.to_arrow(), true))
-            .collect();
-        let mut fixed = Vec::with_capacity(arrays.len());
-        for (a, f) in arrays.into_iter().zip(&fields) {
-            fixed.push(if a.data_type() == f.data_type() {
-                a
-            } else {
-                arrow::compute::cast(&a, f.data_type())?
-            });
-        }
+        let fixed = arrays
+            .into_iter()
+            .zip(&columns)
+            .map(|(a, (_, ty))| to_carrier(a, ty))
+            .collect::<Result<Vec<_>>>()?;
         let opts = RecordBatchOptions::new().with_row_count(Some(rows));
-        let batch = RecordBatch::try_new_with_options(
-            Arc::new(arrow::datatypes::Schema::new(fields)),
-            fixed,
-            &opts,
-        )?;
+        let batch = RecordBatch::try_new_with_options(block_schema(&columns), fixed, &opts)?;
         Ok(Block { batch, skipped })
     }
 

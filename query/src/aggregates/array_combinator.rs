@@ -2,13 +2,12 @@
 //! arguments (`sumArray`, `groupArrayArray`, `uniqArray`, ...). The arrays of one row must
 //! have equal lengths. Only as the innermost combinator (`sumArrayIf` is fine).
 
-use std::any::Any;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use granary_storage::types::DataType;
 
-use super::common::{downcast, logical};
+use super::common::{logical, AdaptedAcc, ArgsAdapter};
 use super::{Accumulator, AggregateFunction};
 use crate::error::{ErrorCode, QueryError, Result};
 
@@ -42,23 +41,24 @@ impl AggregateFunction for ArrayFunction {
         self.inner.return_type()
     }
     fn create_accumulator(&self) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(ArrayAcc {
-            inner: self.inner.create_accumulator()?,
-        }))
+        Ok(AdaptedAcc::boxed(
+            self.inner.create_accumulator()?,
+            ArrayArgs,
+        ))
     }
     fn null_if_empty(&self) -> bool {
         self.inner.null_if_empty()
     }
 }
 
+/// `-Array`: every element of the array arguments is a row of the nested function.
 #[derive(Debug)]
-struct ArrayAcc {
-    inner: Box<dyn Accumulator>,
-}
+struct ArrayArgs;
 
-impl Accumulator for ArrayAcc {
-    fn update_batch(
-        &mut self,
+impl ArgsAdapter for ArrayArgs {
+    fn update(
+        &self,
+        inner: &mut dyn Accumulator,
         args: &[ArrayRef],
         group_ids: &[u32],
         num_groups: usize,
@@ -97,30 +97,6 @@ impl Accumulator for ArrayAcc {
                 l.values().slice(start, ids.len())
             })
             .collect();
-        self.inner.update_batch(&values, &ids, num_groups)
-    }
-    fn merge(
-        &mut self,
-        other: &mut dyn Accumulator,
-        mapping: &[u32],
-        num_groups: usize,
-    ) -> Result<()> {
-        let other = downcast::<ArrayAcc>(other)?;
-        self.inner.merge(other.inner.as_mut(), mapping, num_groups)
-    }
-    fn finalize(&mut self, num_groups: usize) -> Result<ArrayRef> {
-        self.inner.finalize(num_groups)
-    }
-    fn memory_size(&self) -> usize {
-        self.inner.memory_size()
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
-        self.inner.serialize_state(group)
-    }
-    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
-        self.inner.merge_state(state, group, num_groups)
+        inner.update_batch(&values, &ids, num_groups)
     }
 }

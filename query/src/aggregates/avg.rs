@@ -12,7 +12,7 @@ use granary_storage::types::DataType;
 
 use super::common::{
     any_impl, check_arity, check_mapping, downcast, grow, illegal_type, logical, no_params,
-    prim_values, reg, simple, BoolAsUInt8, Num,
+    prim_values, reg, simple, AdaptedAcc, BoolAsUInt8, Num,
 };
 use super::kinds::{read_num, write_num};
 use super::state_io::StateReader;
@@ -36,7 +36,7 @@ pub(crate) fn register(r: &mut AggregateRegistry) {
         Ok(simple("avg", DataType::Float64, true, move || {
             let acc = make_avg(&input, divisor).ok_or_else(|| logical("avg: bad type"))?;
             Ok(if is_bool {
-                Box::new(BoolAsUInt8 { inner: acc })
+                AdaptedAcc::boxed(acc, BoolAsUInt8)
             } else {
                 acc
             })

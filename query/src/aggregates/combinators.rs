@@ -19,7 +19,7 @@ use arrow::datatypes::{DataType as ArrowType, UInt8Type};
 use granary_storage::types::{AggregateFunctionType, DataType};
 use granary_storage::value::Value;
 
-use super::common::{downcast, logical};
+use super::common::{downcast, logical, AdaptedAcc, ArgsAdapter};
 use super::hashing::{hash_rows128, FastBuild};
 use super::nullable::{self, filter_rows, strip};
 use super::{Accumulator, AggregateFunction, AggregateFunctionFactory};
@@ -129,19 +129,17 @@ impl AggregateFunction for IfFunction {
         self.inner.return_type()
     }
     fn create_accumulator(&self) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(IfAcc {
-            inner: self.inner.create_accumulator()?,
-        }))
+        Ok(AdaptedAcc::boxed(self.inner.create_accumulator()?, IfArgs))
     }
     fn null_if_empty(&self) -> bool {
         self.inner.null_if_empty()
     }
 }
 
+/// `-If`: only the rows whose last argument (the condition) is true reach the nested
+/// accumulator.
 #[derive(Debug)]
-struct IfAcc {
-    inner: Box<dyn Accumulator>,
-}
+struct IfArgs;
 
 /// The rows where condition `c` is true (nonzero and not NULL).
 fn condition_mask(c: &ArrayRef) -> Result<BooleanBuffer> {
@@ -160,9 +158,10 @@ fn condition_mask(c: &ArrayRef) -> Result<BooleanBuffer> {
     })
 }
 
-impl Accumulator for IfAcc {
-    fn update_batch(
-        &mut self,
+impl ArgsAdapter for IfArgs {
+    fn update(
+        &self,
+        inner: &mut dyn Accumulator,
         args: &[ArrayRef],
         group_ids: &[u32],
         num_groups: usize,
@@ -172,34 +171,10 @@ impl Accumulator for IfAcc {
             .ok_or_else(|| logical("-If without a condition"))?;
         let keep = condition_mask(cond)?;
         if keep.count_set_bits() == group_ids.len() {
-            return self.inner.update_batch(rest, group_ids, num_groups);
+            return inner.update_batch(rest, group_ids, num_groups);
         }
         let (rest, ids) = filter_rows(rest, group_ids, &keep)?;
-        self.inner.update_batch(&rest, &ids, num_groups)
-    }
-    fn merge(
-        &mut self,
-        other: &mut dyn Accumulator,
-        mapping: &[u32],
-        num_groups: usize,
-    ) -> Result<()> {
-        let other = downcast::<IfAcc>(other)?;
-        self.inner.merge(other.inner.as_mut(), mapping, num_groups)
-    }
-    fn finalize(&mut self, num_groups: usize) -> Result<ArrayRef> {
-        self.inner.finalize(num_groups)
-    }
-    fn memory_size(&self) -> usize {
-        self.inner.memory_size()
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
-        self.inner.serialize_state(group)
-    }
-    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
-        self.inner.merge_state(state, group, num_groups)
+        inner.update_batch(&rest, &ids, num_groups)
     }
 }
 

@@ -302,17 +302,79 @@ pub(crate) fn prim_values<T: ArrowPrimitiveType>(a: &ArrayRef) -> Result<&[T::Na
         .ok_or_else(|| logical(format!("aggregate: unexpected argument {}", a.data_type())))
 }
 
-/// An accumulator wrapper that casts argument `0` (Arrow `Boolean`) to `UInt8` before
-/// handing it to `inner`: numeric functions see `Bool` as 0/1.
-#[derive(Debug)]
-pub(crate) struct BoolAsUInt8 {
-    /// The accumulator for UInt8.
-    pub inner: Box<dyn Accumulator>,
+/// How a wrapper that rewrites arguments (the `-If`, `-Array` and `-Merge` combinators,
+/// the Bool-to-UInt8 cast) feeds rows to the nested accumulator. [`AdaptedAcc`] forwards
+/// everything else (merging, finalizing, states) to the nested accumulator.
+pub(crate) trait ArgsAdapter: Send + std::fmt::Debug + 'static {
+    /// Adds the rows of `args` to `inner`.
+    fn update(
+        &self,
+        inner: &mut dyn Accumulator,
+        args: &[ArrayRef],
+        group_ids: &[u32],
+        num_groups: usize,
+    ) -> Result<()>;
 }
 
-impl Accumulator for BoolAsUInt8 {
+/// A nested accumulator behind an [`ArgsAdapter`].
+#[derive(Debug)]
+pub(crate) struct AdaptedAcc<A: ArgsAdapter> {
+    inner: Box<dyn Accumulator>,
+    adapter: A,
+}
+
+impl<A: ArgsAdapter> AdaptedAcc<A> {
+    /// `inner` fed through `adapter`.
+    pub(crate) fn boxed(inner: Box<dyn Accumulator>, adapter: A) -> Box<dyn Accumulator> {
+        Box::new(AdaptedAcc { inner, adapter })
+    }
+}
+
+impl<A: ArgsAdapter> Accumulator for AdaptedAcc<A> {
     fn update_batch(
         &mut self,
+        args: &[ArrayRef],
+        group_ids: &[u32],
+        num_groups: usize,
+    ) -> Result<()> {
+        self.adapter
+            .update(self.inner.as_mut(), args, group_ids, num_groups)
+    }
+    fn merge(
+        &mut self,
+        other: &mut dyn Accumulator,
+        mapping: &[u32],
+        num_groups: usize,
+    ) -> Result<()> {
+        let other = downcast::<AdaptedAcc<A>>(other)?;
+        self.inner.merge(other.inner.as_mut(), mapping, num_groups)
+    }
+    fn finalize(&mut self, num_groups: usize) -> Result<ArrayRef> {
+        self.inner.finalize(num_groups)
+    }
+    fn memory_size(&self) -> usize {
+        self.inner.memory_size()
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
+        self.inner.serialize_state(group)
+    }
+    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
+        self.inner.merge_state(state, group, num_groups)
+    }
+}
+
+/// An argument adapter that casts Arrow `Boolean` arguments to `UInt8` before handing
+/// them to the nested accumulator: numeric functions see `Bool` as 0/1.
+#[derive(Debug)]
+pub(crate) struct BoolAsUInt8;
+
+impl ArgsAdapter for BoolAsUInt8 {
+    fn update(
+        &self,
+        inner: &mut dyn Accumulator,
         args: &[ArrayRef],
         group_ids: &[u32],
         num_groups: usize,
@@ -325,25 +387,7 @@ impl Accumulator for BoolAsUInt8 {
                 cast.push(a.clone());
             }
         }
-        self.inner.update_batch(&cast, group_ids, num_groups)
-    }
-    fn merge(
-        &mut self,
-        other: &mut dyn Accumulator,
-        mapping: &[u32],
-        num_groups: usize,
-    ) -> Result<()> {
-        let o = downcast::<BoolAsUInt8>(other)?;
-        self.inner.merge(o.inner.as_mut(), mapping, num_groups)
-    }
-    fn finalize(&mut self, num_groups: usize) -> Result<ArrayRef> {
-        self.inner.finalize(num_groups)
-    }
-    fn memory_size(&self) -> usize {
-        self.inner.memory_size()
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
+        inner.update_batch(&cast, group_ids, num_groups)
     }
 }
 

@@ -14,7 +14,7 @@ use arrow::array::{Array, ArrayRef, AsArray, BinaryBuilder};
 use granary_storage::types::{AggregateFunctionType, DataType};
 use granary_storage::value::Value;
 
-use super::common::{downcast, logical};
+use super::common::{downcast, logical, AdaptedAcc, ArgsAdapter};
 use super::{Accumulator, AggregateFunction};
 use crate::error::{ErrorCode, QueryError, Result};
 
@@ -104,24 +104,24 @@ impl AggregateFunction for MergeFunction {
         self.inner.return_type()
     }
     fn create_accumulator(&self) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(MergeAcc {
-            inner: self.inner.create_accumulator()?,
-        }))
+        Ok(AdaptedAcc::boxed(
+            self.inner.create_accumulator()?,
+            MergeArgs,
+        ))
     }
     fn null_if_empty(&self) -> bool {
         self.inner.null_if_empty()
     }
 }
 
-/// Merges the state of each row into its group.
+/// `-Merge`: the state in each row is merged into its group.
 #[derive(Debug)]
-pub(crate) struct MergeAcc {
-    inner: Box<dyn Accumulator>,
-}
+pub(crate) struct MergeArgs;
 
-impl Accumulator for MergeAcc {
-    fn update_batch(
-        &mut self,
+impl ArgsAdapter for MergeArgs {
+    fn update(
+        &self,
+        inner: &mut dyn Accumulator,
         args: &[ArrayRef],
         group_ids: &[u32],
         num_groups: usize,
@@ -132,35 +132,10 @@ impl Accumulator for MergeAcc {
             .ok_or_else(|| logical("-Merge: the argument is not a column of states"))?;
         for (i, &g) in group_ids.iter().enumerate() {
             if states.is_valid(i) {
-                self.inner
-                    .merge_state(states.value(i), g as usize, num_groups)?;
+                inner.merge_state(states.value(i), g as usize, num_groups)?;
             }
         }
         Ok(())
-    }
-    fn merge(
-        &mut self,
-        other: &mut dyn Accumulator,
-        mapping: &[u32],
-        num_groups: usize,
-    ) -> Result<()> {
-        let other = downcast::<MergeAcc>(other)?;
-        self.inner.merge(other.inner.as_mut(), mapping, num_groups)
-    }
-    fn finalize(&mut self, num_groups: usize) -> Result<ArrayRef> {
-        self.inner.finalize(num_groups)
-    }
-    fn memory_size(&self) -> usize {
-        self.inner.memory_size()
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-    fn serialize_state(&self, group: usize) -> Result<Vec<u8>> {
-        self.inner.serialize_state(group)
-    }
-    fn merge_state(&mut self, state: &[u8], group: usize, num_groups: usize) -> Result<()> {
-        self.inner.merge_state(state, group, num_groups)
     }
 }
 

@@ -13,7 +13,7 @@ use granary_storage::types::DataType;
 
 use super::common::{
     any_impl, check_arity, check_mapping, downcast, grow, illegal_type, is_number, logical,
-    no_params, prim_values, reg, simple, with_primitive, BoolAsUInt8, Num,
+    no_params, prim_values, reg, simple, with_primitive, AdaptedAcc, BoolAsUInt8, Num,
 };
 use super::{Accumulator, AggregateRegistry};
 use crate::error::Result;
@@ -57,7 +57,7 @@ pub(crate) fn register(r: &mut AggregateRegistry) {
                         n: Vec::new(), mean: Vec::new(), m2: Vec::new(), stat, divisor, _t: PhantomData,
                     }) as Box<dyn Accumulator>, _ => return Err(logical("variance: bad type")));
                     Ok(if is_bool {
-                        Box::new(BoolAsUInt8 { inner: acc })
+                        AdaptedAcc::boxed(acc, BoolAsUInt8)
                     } else {
                         acc
                     })

@@ -263,16 +263,12 @@ pub(super) fn resolve_factor(
                     let mut inner = ctx.clone();
                     inner.ctes.truncate(i);
                     let out = execute_query(&inner, &ctx.ctes[i].1)?;
-                    let mut qualifiers = vec![table.clone()];
-                    if let Some(a) = alias {
-                        qualifiers.push(a.name.value.clone());
-                    }
-                    let scope = Scope {
-                        columns: out.columns.clone(),
-                        qualifiers,
-                        column_qualifiers: Vec::new(),
-                    };
-                    return Ok((SourceSpec::Ready(Source::Batches(out.batches)), scope));
+                    return Ok(batches_source(
+                        out.columns,
+                        out.batches,
+                        vec![table.clone()],
+                        alias.as_ref(),
+                    ));
                 }
             }
             if let Some(block) = ctx
@@ -280,17 +276,12 @@ pub(super) fn resolve_factor(
                 .as_ref()
                 .filter(|b| b.is_read_as(ctx, &db, &table))
             {
-                let mut qualifiers = vec![table.clone(), format!("{db}.{table}")];
-                if let Some(a) = alias {
-                    qualifiers.push(a.name.value.clone());
-                }
-                let scope = Scope {
-                    columns: block.columns.clone(),
-                    qualifiers,
-                    column_qualifiers: Vec::new(),
-                };
-                let batches = vec![block.batch.clone()];
-                return Ok((SourceSpec::Ready(Source::Batches(batches)), scope));
+                return Ok(batches_source(
+                    block.columns.clone(),
+                    vec![block.batch.clone()],
+                    vec![table.clone(), format!("{db}.{table}")],
+                    alias.as_ref(),
+                ));
             }
             if let Some(x) = ctx.engine.external_table(&db, &table) {
                 return query_err!(
@@ -337,19 +328,34 @@ pub(super) fn resolve_factor(
             subquery, alias, ..
         } => {
             let out = execute_query(ctx, subquery)?;
-            let mut qualifiers = Vec::new();
-            if let Some(a) = alias {
-                qualifiers.push(a.name.value.clone());
-            }
-            let scope = Scope {
-                columns: out.columns.clone(),
-                qualifiers,
-                column_qualifiers: Vec::new(),
-            };
-            Ok((SourceSpec::Ready(Source::Batches(out.batches)), scope))
+            Ok(batches_source(
+                out.columns,
+                out.batches,
+                Vec::new(),
+                alias.as_ref(),
+            ))
         }
         other => query_err!(NotImplemented, "FROM {other} is not supported yet"),
     }
+}
+
+/// Rows already in memory (a subquery's or CTE's result, a view's, an inserted block) as a
+/// source, named by `qualifiers` and the alias if any.
+pub(super) fn batches_source(
+    columns: Vec<(String, DataType)>,
+    batches: Vec<RecordBatch>,
+    mut qualifiers: Vec<String>,
+    alias: Option<&sqlparser::ast::TableAlias>,
+) -> (SourceSpec, Scope) {
+    if let Some(a) = alias {
+        qualifiers.push(a.name.value.clone());
+    }
+    let scope = Scope {
+        columns,
+        qualifiers,
+        column_qualifiers: Vec::new(),
+    };
+    (SourceSpec::Ready(Source::Batches(batches)), scope)
 }
 
 /// `SELECT ... FINAL`: every partition's parts read whole, sorted by the sort key (older

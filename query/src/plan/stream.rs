@@ -82,7 +82,12 @@ pub fn block_columns(
         .collect())
 }
 
-/// Checks a new external table's definition (its engine's settings).
-pub fn check_kafka_table(table: &ExternalTable) -> Result<()> {
-    crate::kafka_settings::KafkaSettings::from_table(table).map(|_| ())
+/// The Arrow schema of a block with `columns` (each nullable, in its type's carrier).
+pub fn block_schema(columns: &[(String, DataType)]) -> arrow::datatypes::SchemaRef {
+    std::sync::Arc::new(arrow::datatypes::Schema::new(
+        columns
+            .iter()
+            .map(|(n, t)| arrow::datatypes::Field::new(n, t.to_arrow(), true))
+            .collect::<Vec<_>>(),
+    ))
 }

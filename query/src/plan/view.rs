@@ -6,8 +6,7 @@ use sqlparser::ast::{Query, SetExpr, TableAlias, TableFactor};
 use granary_storage::view::{QualifiedName, ViewDefinition};
 
 use super::binder::{object_name_parts, Scope};
-use super::select::{execute_query, SourceSpec};
-use super::source::Source;
+use super::select::{batches_source, execute_query, SourceSpec};
 use super::QueryContext;
 use crate::error::Result;
 use crate::query_err;
@@ -47,16 +46,12 @@ pub(super) fn read_view(
         );
     }
     let out = execute_query(&inner, &query)?;
-    let mut qualifiers = vec![name.to_string(), format!("{}.{name}", view.database)];
-    if let Some(a) = alias {
-        qualifiers.push(a.name.value.clone());
-    }
-    let scope = Scope {
-        columns: out.columns.clone(),
-        qualifiers,
-        column_qualifiers: Vec::new(),
-    };
-    Ok((SourceSpec::Ready(Source::Batches(out.batches)), scope))
+    Ok(batches_source(
+        out.columns,
+        out.batches,
+        vec![name.to_string(), format!("{}.{name}", view.database)],
+        alias,
+    ))
 }
 
 /// The table a materialized view's query reads: the first table of its `FROM` (through

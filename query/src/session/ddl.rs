@@ -65,7 +65,7 @@ pub(super) fn execute_ddl(s: &mut Session, stmt: Statement) -> Result<QueryOutpu
                     columns: ct.schema.columns.clone(),
                     create_query: ct.create_query.clone(),
                 };
-                crate::plan::stream::check_kafka_table(&table)?;
+                crate::kafka_settings::KafkaSettings::from_table(&table)?;
                 engine.create_external_table(&db, &ct.name, table, ct.if_not_exists)?;
                 return Ok(QueryOutput::default());
             }

@@ -117,27 +117,8 @@ pub fn build_table_batch(
     rows: usize,
 ) -> Result<RecordBatch> {
     let schema = table.schema().clone();
-    // Scope for DEFAULT expressions: the given columns.
-    let scope = Scope {
-        columns: given
-            .iter()
-            .map(|(c, _)| (c.name.clone(), c.data_type.clone()))
-            .collect(),
-        qualifiers: vec![],
-        column_qualifiers: Vec::new(),
-    };
-    let given_batch = {
-        let fields: Vec<Field> = given
-            .iter()
-            .map(|(c, a)| Field::new(&c.name, a.data_type().clone(), true))
-            .collect();
-        let opts = RecordBatchOptions::new().with_row_count(Some(rows));
-        RecordBatch::try_new_with_options(
-            Arc::new(Schema::new(fields)),
-            given.iter().map(|(_, a)| a.clone()).collect(),
-            &opts,
-        )?
-    };
+    // DEFAULT expressions see the given columns.
+    let (scope, given_batch) = given_columns(&given, rows)?;
     let mut arrays = Vec::new();
     for col in schema.stored_columns() {
         if let Some((_, a)) = given.iter().find(|(c, _)| c.name == col.name) {
@@ -231,13 +212,7 @@ pub fn insert_output(
     let rows = out.num_rows();
     let mut given = Vec::new();
     for (i, c) in cols.into_iter().enumerate() {
-        let parts: Vec<&dyn Array> = out.batches.iter().map(|b| b.column(i).as_ref()).collect();
-        let arr = if parts.is_empty() {
-            arrow::array::new_empty_array(&out.columns[i].1.to_arrow())
-        } else {
-            arrow::compute::concat(&parts)?
-        };
-        let arr = cast_to(&arr, &out.columns[i].1, &c.data_type)?;
+        let arr = cast_to(&output_column(&out, i)?, &out.columns[i].1, &c.data_type)?;
         given.push((c, arr));
     }
     if rows == 0 {
@@ -306,12 +281,7 @@ pub(super) fn execute_insert(
             let mut given = Vec::new();
             for (col, pieces) in cols.into_iter().zip(per_column) {
                 let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
-                let arr = arrow::compute::concat(&refs)?;
-                let arr = if arr.data_type() != &col.data_type.to_arrow() {
-                    arrow::compute::cast(&arr, &col.data_type.to_arrow())?
-                } else {
-                    arr
-                };
+                let arr = to_carrier(arrow::compute::concat(&refs)?, &col.data_type)?;
                 given.push((col, arr));
             }
             insert_columns(ctx, &table, given, n)?;
@@ -389,6 +359,18 @@ fn eval_default(given: &[(ColumnDef, ArrayRef)], col: &ColumnDef, rows: usize) -
     let Some(d) = &col.default else {
         return type_default(&col.data_type, rows);
     };
+    let (scope, batch) = given_columns(given, rows)?;
+    let expr = parse_expr(&d.expr)?;
+    let aliases = HashMap::new();
+    let mut b = Binder::new(&scope, &aliases, None);
+    let bound = b.bind(&expr)?;
+    let v = bound.eval(&batch)?.into_array(rows)?;
+    let v = cast_to(&v, bound.data_type(), &col.data_type)?;
+    to_carrier(v, &col.data_type)
+}
+
+/// The given columns as a scope (for binding DEFAULT expressions) and a batch of `rows`.
+fn given_columns(given: &[(ColumnDef, ArrayRef)], rows: usize) -> Result<(Scope, RecordBatch)> {
     let scope = Scope {
         columns: given
             .iter()
@@ -407,14 +389,24 @@ fn eval_default(given: &[(ColumnDef, ArrayRef)], col: &ColumnDef, rows: usize) -
         given.iter().map(|(_, a)| a.clone()).collect(),
         &opts,
     )?;
-    let expr = parse_expr(&d.expr)?;
-    let aliases = HashMap::new();
-    let mut b = Binder::new(&scope, &aliases, None);
-    let bound = b.bind(&expr)?;
-    let v = bound.eval(&batch)?.into_array(rows)?;
-    let v = cast_to(&v, bound.data_type(), &col.data_type)?;
-    if v.data_type() != &col.data_type.to_arrow() {
-        return Ok(arrow::compute::cast(&v, &col.data_type.to_arrow())?);
+    Ok((scope, batch))
+}
+
+/// `array` (values of type `ty`) in `ty`'s own Arrow carrier: results may carry a type's
+/// values in a plainer form (a LowCardinality key decoded by GROUP BY, a VALUES literal).
+pub fn to_carrier(array: ArrayRef, ty: &DataType) -> Result<ArrayRef> {
+    let carrier = ty.to_arrow();
+    if array.data_type() == &carrier {
+        return Ok(array);
     }
-    Ok(v)
+    Ok(arrow::compute::cast(&array, &carrier)?)
+}
+
+/// Column `i` of a query's output as one array (empty when there are no rows).
+pub fn output_column(out: &QueryOutput, i: usize) -> Result<ArrayRef> {
+    let parts: Vec<&dyn Array> = out.batches.iter().map(|b| b.column(i).as_ref()).collect();
+    if parts.is_empty() {
+        return Ok(arrow::array::new_empty_array(&out.columns[i].1.to_arrow()));
+    }
+    Ok(arrow::compute::concat(&parts)?)
 }

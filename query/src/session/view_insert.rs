@@ -6,14 +6,13 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef};
 use arrow::record_batch::RecordBatch;
 use granary_storage::transaction::Transaction;
 use granary_storage::types::DataType;
 use granary_storage::view::QualifiedName;
 use granary_storage::MergeTreeTable;
 
-use super::insert::{build_table_batch, cast_to};
+use super::insert::{build_table_batch, cast_to, output_column, to_carrier};
 use crate::error::{QueryError, Result};
 use crate::plan::select::{execute_query, QueryOutput};
 use crate::plan::view::parse_view_query;
@@ -130,18 +129,8 @@ pub fn conform_to_table(target: &MergeTreeTable, out: QueryOutput) -> Result<Rec
         let Some(i) = out.columns.iter().position(|(n, _)| n == &col.name) else {
             continue;
         };
-        let pieces: Vec<&dyn Array> = out.batches.iter().map(|b| b.column(i).as_ref()).collect();
-        let array: ArrayRef = match pieces.as_slice() {
-            [one] => arrow::array::make_array(one.to_data()),
-            _ => arrow::compute::concat(&pieces)?,
-        };
-        let mut array = cast_to(&array, &out.columns[i].1, &col.data_type)?;
-        // Results may carry a type's values in a plainer Arrow form (a LowCardinality key
-        // decoded by GROUP BY): store them in the column's own carrier.
-        let carrier = col.data_type.to_arrow();
-        if array.data_type() != &carrier {
-            array = arrow::compute::cast(&array, &carrier)?;
-        }
+        let array = cast_to(&output_column(&out, i)?, &out.columns[i].1, &col.data_type)?;
+        let array = to_carrier(array, &col.data_type)?;
         given.push((col.clone(), array));
     }
     build_table_batch(target, given, rows)

@@ -12,7 +12,7 @@ use super::view_insert::{conform_to_table, insert_batch};
 use super::Session;
 use crate::error::Result;
 use crate::plan::select::execute_query;
-use crate::plan::stream::block_columns;
+use crate::plan::stream::{block_columns, block_schema};
 use crate::plan::view::source_table;
 use crate::plan::InsertedBlock;
 use crate::query_err;
@@ -71,12 +71,7 @@ pub(super) fn create_materialized_view(s: &mut Session, mv: CreateMaterializedVi
         }
     }
     let columns = block_columns(&engine, &source)?;
-    let arrow_schema = std::sync::Arc::new(arrow::datatypes::Schema::new(
-        columns
-            .iter()
-            .map(|(n, t)| arrow::datatypes::Field::new(n, t.to_arrow(), true))
-            .collect::<Vec<_>>(),
-    ));
+    let arrow_schema = block_schema(&columns);
     // The query's result columns: the query run over an empty block of the source.
     let mut ctx = s.context(&s.settings);
     ctx.inserted = Some(Arc::new(InsertedBlock {
@@ -93,7 +88,7 @@ pub(super) fn create_materialized_view(s: &mut Session, mv: CreateMaterializedVi
             (QualifiedName::new(&tdb, &tname), false)
         }
         ViewTarget::Inner(ct) => {
-            let inner_name = format!(".inner_id.{}", new_uuid(&db, &mv.name));
+            let inner_name = format!(".inner_id.{}", granary_storage::engine::new_uuid());
             let mut schema = ct.schema.clone();
             if schema.columns.is_empty() {
                 schema.columns = result_columns
@@ -166,22 +161,4 @@ pub(super) fn drop_view(s: &Session, db: &str, name: &str) -> Result<bool> {
         }
     }
     Ok(true)
-}
-
-/// A fresh UUID-shaped id for an inner table's name.
-fn new_uuid(db: &str, name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let seed = format!("{db}.{name}.{nanos}.{}", std::process::id());
-    let h = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(seed.as_bytes()));
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
