@@ -36,12 +36,21 @@ pub struct QuerySettings {
     pub user_files_path: Option<std::path::PathBuf>,
 }
 
+/// The cores this process may use, asked once: `available_parallelism` reads cgroup files
+/// on every call, too slow for a per-query default.
+pub fn default_max_threads() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
+}
+
 impl Default for QuerySettings {
     fn default() -> Self {
         QuerySettings {
-            max_threads: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            max_threads: default_max_threads(),
             max_result_rows: None,
             max_execution_time: None,
             max_memory_usage: None,

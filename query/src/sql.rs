@@ -17,6 +17,7 @@
 //! `FROM t FINAL` is left as sqlparser parses it: an implicit table alias named `FINAL`.
 //! The planner recognises it with [`is_final_alias`].
 
+mod cache;
 mod create;
 mod create_columns;
 mod ddl;
@@ -38,7 +39,7 @@ use granary_storage::schema::TableSchema;
 pub use params::substitute_params;
 
 /// Limits checked while parsing, with ClickHouse's setting names and defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ParseLimits {
     /// Most bytes of query text (for `INSERT`, the text before the data). ClickHouse's
     /// `max_query_size`, default 262144.
@@ -366,8 +367,15 @@ pub fn parse_statement(sql: &str, limits: &ParseLimits) -> Result<Statement> {
     if sql.len() > limits.max_query_size {
         return Err(error::query_too_large());
     }
+    if let Some(stmt) = cache::get(sql, limits) {
+        return Ok(stmt);
+    }
     let lexed = lexer::Lexed::new(sql, limits)?;
-    parse_lexed(&lexed, 0, lexed.len(), limits)
+    let stmt = parse_lexed(&lexed, 0, lexed.len(), limits)?;
+    if lexed.depth <= cache::MAX_DEPTH {
+        cache::put(sql, limits, &stmt);
+    }
+    Ok(stmt)
 }
 
 /// Parses the significant tokens `from..to` of `lexed` as one statement.

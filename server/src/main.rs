@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use granary_server::{logging, Cli};
 
+/// mimalloc: short queries allocate and free many small objects across threads, where
+/// glibc's allocator spends a large share of the time.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(e) = logging::init(cli.log_level) {

@@ -829,7 +829,7 @@ impl Pipeline {
         let morsels = source.morsels();
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
-        let threads = ctx.settings.max_threads.max(1).min(morsels.len().max(1));
+        let threads = source.threads_for(&morsels, ctx.settings.max_threads);
         let states: Mutex<Vec<ThreadState>> = Mutex::new(Vec::new());
         let first_error: Mutex<Option<QueryError>> = Mutex::new(None);
         let rows_so_far = AtomicUsize::new(0);

@@ -21,6 +21,10 @@ use crate::error::Result;
 pub const MORSEL_GRANULES: u64 = 8;
 /// Rows per morsel of `numbers()`.
 pub const NUMBERS_MORSEL_ROWS: u64 = 65_536;
+/// The fewest rows worth a thread of their own: below it, starting a thread and merging
+/// its state costs more than the rows take to process (a dashboard query over a rollup
+/// of a few hundred rows runs on the calling thread).
+pub const MIN_ROWS_PER_THREAD: u64 = 65_536;
 
 /// One unit of work.
 #[derive(Clone, Debug)]
@@ -123,6 +127,38 @@ impl Source {
             }
             Source::Batches(b) => (0..b.len()).map(Morsel::Batch).collect(),
         }
+    }
+
+    /// How many rows `morsels` (of this source) hold, before any filtering.
+    pub fn rows_in(&self, morsels: &[Morsel]) -> u64 {
+        morsels
+            .iter()
+            .map(|m| match (self, m) {
+                (Source::Table { parts, .. }, Morsel::Part { part, range }) => parts
+                    .get(*part)
+                    .map(|pr| {
+                        (range.begin..range.end)
+                            .map(|g| pr.part.meta.granule_rows(g))
+                            .sum::<u64>()
+                    })
+                    .unwrap_or(0),
+                (_, Morsel::Numbers { start, end }) => end - start,
+                (Source::Batches(b), Morsel::Batch(i)) => {
+                    b.get(*i).map_or(0, |b| b.num_rows() as u64)
+                }
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Threads worth running over `morsels`: at most `max_threads`, one per morsel, and
+    /// one per [`MIN_ROWS_PER_THREAD`] rows.
+    pub fn threads_for(&self, morsels: &[Morsel], max_threads: usize) -> usize {
+        let by_rows = self.rows_in(morsels).div_ceil(MIN_ROWS_PER_THREAD).max(1);
+        max_threads
+            .max(1)
+            .min(morsels.len().max(1))
+            .min(usize::try_from(by_rows).unwrap_or(usize::MAX))
     }
 
     /// Reads the `columns` (scope positions) of one morsel as a batch whose columns are in

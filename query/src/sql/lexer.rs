@@ -25,6 +25,8 @@ pub(super) struct Lexed<'a> {
     start: usize,
     /// Byte offset where the tokenized piece ends.
     end: usize,
+    /// The deepest expression nesting (as `max_ast_depth` counts it).
+    pub depth: usize,
 }
 
 impl<'a> Lexed<'a> {
@@ -60,14 +62,15 @@ impl<'a> Lexed<'a> {
             let e = cur.advance_to(t.span.end.line, t.span.end.column);
             sig.push((i, start + s, start + e));
         }
-        let lexed = Lexed {
+        let mut lexed = Lexed {
             sql,
             toks,
             sig,
             start,
             end,
+            depth: 0,
         };
-        lexed.check_depth(limits)?;
+        lexed.depth = lexed.check_depth(limits)?;
         Ok(lexed)
     }
 
@@ -264,7 +267,9 @@ impl<'a> Lexed<'a> {
     /// deeper than `limits.max_ast_depth`, before any recursion happens. Brackets nest; a
     /// chain `a + b + c` nests once per operator (sqlparser folds it left-deep); a chain of
     /// AND/OR adds one level per operator on top of the deepest operand.
-    fn check_depth(&self, limits: &ParseLimits) -> Result<()> {
+    /// Fails with TOO_DEEP_AST when the nesting exceeds `max_ast_depth`; otherwise
+    /// returns the deepest nesting seen.
+    fn check_depth(&self, limits: &ParseLimits) -> Result<usize> {
         #[derive(Default, Clone, Copy)]
         struct Frame {
             logical: usize,
@@ -276,6 +281,7 @@ impl<'a> Lexed<'a> {
         let mut frames = vec![Frame::default()];
         // Sum over the enclosing (non-top) frames of 1 + their cost.
         let mut base = 0usize;
+        let mut deepest = 0usize;
         for i in 0..self.len() {
             let top = frames.len() - 1;
             match self.token(i) {
@@ -330,11 +336,13 @@ impl<'a> Lexed<'a> {
                 _ => {}
             }
             let top = frames.len() - 1;
-            if base + 1 + cost(&frames[top]) > max {
+            let depth = base + 1 + cost(&frames[top]);
+            if depth > max {
                 return Err(error::too_deep(max));
             }
+            deepest = deepest.max(depth);
         }
-        Ok(())
+        Ok(deepest)
     }
 }
 
