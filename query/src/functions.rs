@@ -33,6 +33,7 @@ mod math;
 mod null_adapter;
 mod regexp;
 mod string;
+mod string_eq;
 pub mod supertype;
 #[cfg(test)]
 mod testutil;

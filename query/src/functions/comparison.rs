@@ -12,6 +12,7 @@ use granary_storage::types::DataType;
 
 use super::cast::cast_array;
 use super::common::{binary_prim, bool_to_u8, check_arity, numeric_cast};
+use super::string_eq;
 use super::supertype::least_supertype;
 use super::{FunctionRegistry, ScalarFunction};
 use crate::columnar::ColumnarValue;
@@ -177,6 +178,20 @@ pub(crate) fn compare(
     match plan("equals", ta, tb)? {
         Plan::Common(t) => {
             let (x, y) = (cast_side(a, ta, &t)?, cast_side(b, tb, &t)?);
+            let column_and_constant = match (a.is_scalar(), b.is_scalar()) {
+                (false, true) => Some((&x, &y)),
+                (true, false) => Some((&y, &x)),
+                _ => None,
+            };
+            if let Some((column, constant)) = column_and_constant
+                .filter(|_| matches!(t, DataType::String) && matches!(op, CmpOp::Eq | CmpOp::Ne))
+            {
+                if let Some(r) = string_eq::constant_bytes(constant)
+                    .and_then(|k| string_eq::eq_constant(column, k, op == CmpOp::Ne))
+                {
+                    return Ok(r);
+                }
+            }
             let (dx, dy) = (datum(a, x), datum(b, y));
             let r = match op {
                 CmpOp::Eq => cmp::eq(dx.as_ref(), dy.as_ref()),
