@@ -6,6 +6,7 @@ pub mod explain;
 pub mod expr;
 mod file_source;
 pub mod join;
+mod lazy;
 pub mod select;
 pub mod source;
 pub mod stream;

@@ -22,6 +22,7 @@ use sqlparser::ast::{
 use super::aggregate::HashAggregator;
 use super::binder::{object_name_parts, AggregateCall, Binder, Scope, AGGREGATE_INDEX_BASE};
 use super::expr::BoundExpr;
+use super::lazy;
 use super::source::{key_condition, Morsel, Source};
 use super::QueryContext;
 use crate::error::{ErrorCode, QueryError, Result};
@@ -757,6 +758,8 @@ enum ThreadState {
     /// keeps the source's order (morsels are handed out in order), as ClickHouse's
     /// `SELECT ... LIMIT n` returns the start of the stream.
     Rows(Vec<(usize, RecordBatch)>),
+    /// Lazily materialized `ORDER BY ... LIMIT k`: candidate sets (see [`lazy`]).
+    Candidates(Vec<Vec<ArrayRef>>),
 }
 
 impl ThreadState {
@@ -765,6 +768,9 @@ impl ThreadState {
         match self {
             ThreadState::Aggregate(a) => a.memory_size(),
             ThreadState::Rows(b) => b.iter().map(|(_, x)| x.get_array_memory_size()).sum(),
+            ThreadState::Candidates(c) => {
+                c.iter().flatten().map(|a| a.get_array_memory_size()).sum()
+            }
         }
     }
 }
@@ -825,6 +831,19 @@ impl Pipeline {
         }
         let key_types: Vec<arrow::datatypes::DataType> =
             self.keys.iter().map(|k| k.data_type().to_arrow()).collect();
+        // ORDER BY ... LIMIT k over a table: read the other columns of the best k rows only.
+        let lazy_early = match (top_k, source) {
+            (Some(k), Source::Table { .. })
+                if !self.aggregating
+                    && !self.order_exprs.is_empty()
+                    && self.by_exprs.is_empty()
+                    && k <= lazy::MAX_LAZY_ROWS =>
+            {
+                lazy::early_positions(self.filter.as_ref(), &self.order_exprs, cols.len())
+            }
+            _ => None,
+        };
+        let lazy_k = top_k.unwrap_or(0) as usize;
 
         let morsels = source.morsels();
         let next = AtomicUsize::new(0);
@@ -838,7 +857,9 @@ impl Pipeline {
         let started = Instant::now();
         let this = &self;
         let work = |_: usize| -> Result<ThreadState> {
-            let mut state = if this.aggregating {
+            let mut state = if lazy_early.is_some() {
+                ThreadState::Candidates(Vec::new())
+            } else if this.aggregating {
                 // Two-level (bucketed) tables pay off only when merged in parallel.
                 ThreadState::Aggregate(
                     HashAggregator::new(&key_types, &this.calls)?.with_two_level(threads > 1),
@@ -859,7 +880,27 @@ impl Pipeline {
                 ctx.check_limits(started)?;
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(m) = morsels.get(i) else { break };
-                this.process(source, m, i, &cols, &mut state, top_k)?;
+                match (&lazy_early, &mut state) {
+                    (Some(early), ThreadState::Candidates(sets)) => {
+                        let set = lazy::candidates(
+                            source,
+                            m,
+                            i,
+                            &cols,
+                            early,
+                            this.filter.as_ref(),
+                            &this.order_exprs,
+                            lazy_k,
+                        )?;
+                        sets.extend(set);
+                        if sets.len() >= 16 {
+                            let best =
+                                lazy::merge(std::mem::take(sets), &this.order_exprs, lazy_k)?;
+                            sets.push(best);
+                        }
+                    }
+                    _ => this.process(source, m, i, &cols, &mut state, top_k)?,
+                }
                 // max_memory_usage: this thread's state growth, added to the query's total.
                 let size = state.memory_size() as u64;
                 if size >= tracked {
@@ -915,7 +956,28 @@ impl Pipeline {
                 return Err(e);
             }
         }
-        let states = states.into_inner();
+        let mut states = states.into_inner();
+        if lazy_early.is_some() {
+            let sets: Vec<Vec<ArrayRef>> = states
+                .into_iter()
+                .flat_map(|s| match s {
+                    ThreadState::Candidates(c) => c,
+                    _ => Vec::new(),
+                })
+                .collect();
+            let chosen = lazy::merge(sets, &self.order_exprs, lazy_k)?;
+            let mut rows = Vec::new();
+            for (m, batch) in lazy::fetch(source, &morsels, &cols, &chosen)? {
+                let arrays = self
+                    .select_exprs
+                    .iter()
+                    .chain(self.order_exprs.iter().map(|(e, ..)| e))
+                    .map(|e| e.eval_array(&batch))
+                    .collect::<Result<Vec<_>>>()?;
+                rows.push((m, plain_batch(arrays, batch.num_rows())?));
+            }
+            states = vec![ThreadState::Rows(rows)];
+        }
         if self.aggregating {
             self.finish_aggregate(states, names)
         } else {
@@ -1006,6 +1068,9 @@ impl Pipeline {
                     }
                 }
             }
+            ThreadState::Candidates(_) => {
+                return query_err!(LogicalError, "a lazy pipeline processed a morsel eagerly")
+            }
         }
         Ok(())
     }
@@ -1070,7 +1135,7 @@ impl Pipeline {
             .into_iter()
             .filter_map(|s| match s {
                 ThreadState::Aggregate(a) => Some(a),
-                ThreadState::Rows(_) => None,
+                ThreadState::Rows(_) | ThreadState::Candidates(_) => None,
             })
             .collect();
         let merged = match HashAggregator::merge_all(aggs, threads)? {
@@ -1177,7 +1242,7 @@ fn rewrite_post_aggregate(
 }
 
 /// A filter result as a selection mask: UInt8/Bool, NULL counts as false.
-fn to_mask(a: &ArrayRef) -> Result<BooleanArray> {
+pub(super) fn to_mask(a: &ArrayRef) -> Result<BooleanArray> {
     let a = match a.data_type() {
         arrow::datatypes::DataType::Dictionary(_, v) => arrow::compute::cast(a, v)?,
         _ => a.clone(),
@@ -1208,7 +1273,7 @@ fn to_mask(a: &ArrayRef) -> Result<BooleanArray> {
 }
 
 /// A batch with generated column names (internal).
-fn plain_batch(arrays: Vec<ArrayRef>, rows: usize) -> Result<RecordBatch> {
+pub(super) fn plain_batch(arrays: Vec<ArrayRef>, rows: usize) -> Result<RecordBatch> {
     let fields: Vec<Field> = arrays
         .iter()
         .enumerate()

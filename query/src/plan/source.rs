@@ -5,7 +5,7 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, UInt64Array, UInt8Array};
+use arrow::array::{ArrayRef, UInt32Array, UInt64Array, UInt8Array};
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use granary_storage::part::MarkRange;
@@ -159,6 +159,68 @@ impl Source {
             .max(1)
             .min(morsels.len().max(1))
             .min(usize::try_from(by_rows).unwrap_or(usize::MAX))
+    }
+
+    /// Reads the `columns` (scope positions) of the given rows of one morsel (row numbers
+    /// within the morsel, as [`Source::read`] would return them), in the order given. Of a
+    /// part, only the granules holding those rows are read.
+    pub fn read_rows(
+        &self,
+        morsel: &Morsel,
+        columns: &[usize],
+        rows: &[u32],
+    ) -> Result<RecordBatch> {
+        let (batch, positions) = match (self, morsel) {
+            (
+                Source::Table {
+                    parts,
+                    column_names,
+                    ..
+                },
+                Morsel::Part { part, range },
+            ) if !columns.is_empty() => {
+                let pr = &parts[*part];
+                // First row (within the morsel) of each granule, and one past the last.
+                let mut starts = vec![0u64];
+                for g in range.begin..range.end {
+                    let last = starts[starts.len() - 1];
+                    starts.push(last + pr.part.meta.granule_rows(g));
+                }
+                let granule_of = |r: u64| starts.partition_point(|&s| s <= r).saturating_sub(1);
+                let mut wanted: Vec<usize> = rows.iter().map(|&r| granule_of(r as u64)).collect();
+                wanted.sort_unstable();
+                wanted.dedup();
+                // Where each wanted granule starts in the batch read.
+                let mut read_start = std::collections::HashMap::new();
+                let mut ranges: Vec<MarkRange> = Vec::new();
+                let mut at = 0u64;
+                for &g in &wanted {
+                    read_start.insert(g, at);
+                    at += starts[g + 1] - starts[g];
+                    let mark = range.begin + g as u64;
+                    match ranges.last_mut() {
+                        Some(last) if last.end == mark => last.end = mark + 1,
+                        _ => ranges.push(MarkRange {
+                            begin: mark,
+                            end: mark + 1,
+                        }),
+                    }
+                }
+                let names: Vec<&str> = columns.iter().map(|&i| column_names[i].as_str()).collect();
+                let batch = pr.part.read(&names, &ranges)?;
+                let positions: Vec<u32> = rows
+                    .iter()
+                    .map(|&r| {
+                        let g = granule_of(r as u64);
+                        (read_start.get(&g).copied().unwrap_or(0) + r as u64 - starts[g]) as u32
+                    })
+                    .collect();
+                (batch, positions)
+            }
+            _ => (self.read(morsel, columns)?, rows.to_vec()),
+        };
+        let idx = UInt32Array::from(positions);
+        Ok(arrow::compute::take_record_batch(&batch, &idx)?)
     }
 
     /// Reads the `columns` (scope positions) of one morsel as a batch whose columns are in
