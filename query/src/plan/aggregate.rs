@@ -31,20 +31,8 @@ use super::binder::AggregateCall;
 use crate::aggregates::AggregateFunction;
 use crate::error::Result;
 
-/// A fast, non-cryptographic hasher for group keys (xxh3 over the key bytes).
-#[derive(Default)]
-pub struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
-    }
-}
-
-type KeyMap = HashMap<Box<[u8]>, u32, BuildHasherDefault<KeyHasher>>;
+mod serialized;
+use serialized::{hash_key, SerializedKeys};
 
 /// A hasher for packed integer keys: one multiply and a fold (keys are already well
 /// spread integers; FxHash-style).
@@ -185,8 +173,7 @@ enum Keys {
     /// Anything else: Arrow's row format.
     Rows {
         converter: RowConverter,
-        map: KeyMap,
-        keys: Vec<Box<[u8]>>,
+        keys: SerializedKeys,
     },
 }
 
@@ -240,8 +227,7 @@ impl Table {
                         .map(|t| SortField::new(t.clone()))
                         .collect(),
                 )?,
-                map: KeyMap::default(),
-                keys: Vec::new(),
+                keys: SerializedKeys::default(),
             },
         };
         let accumulators = funcs
@@ -268,10 +254,7 @@ impl Table {
                 p.map.reserve(additional);
                 p.keys.reserve(additional);
             }
-            Keys::Rows { map, keys, .. } => {
-                map.reserve(additional);
-                keys.reserve(additional);
-            }
+            Keys::Rows { keys, .. } => keys.reserve(additional),
         }
     }
 
@@ -286,7 +269,7 @@ impl Table {
             Keys::None => 0,
             Keys::Packed64(p) => p.keys.len() * 24,
             Keys::Packed128(p) => p.keys.len() * 40,
-            Keys::Rows { keys, .. } => keys.iter().map(|k| k.len() + 40).sum(),
+            Keys::Rows { keys, .. } => keys.memory_size(),
         };
         keys + self
             .accumulators
@@ -320,28 +303,16 @@ impl Table {
                     .map(|k| assign(&mut p.map, &mut p.keys, n, k))
                     .collect()
             }
-            Keys::Rows {
-                converter,
-                map,
-                keys: stored,
-            } => {
+            Keys::Rows { converter, keys: k } => {
                 let encoded = converter.convert_columns(keys)?;
-                let mut ids = Vec::with_capacity(rows);
-                for row in encoded.iter() {
-                    let bytes = row.as_ref();
-                    let id = match map.get(bytes) {
-                        Some(id) => *id,
-                        None => {
-                            let id = *n as u32;
-                            let b: Box<[u8]> = bytes.into();
-                            map.insert(b.clone(), id);
-                            stored.push(b);
-                            *n += 1;
-                            id
-                        }
-                    };
-                    ids.push(id);
-                }
+                let ids = encoded
+                    .iter()
+                    .map(|row| {
+                        let bytes = row.as_ref();
+                        k.get_or_insert(bytes, hash_key(bytes))
+                    })
+                    .collect();
+                *n = k.len();
                 ids
             }
         };
@@ -361,18 +332,12 @@ impl Table {
         let converter =
             RowConverter::new(types.iter().map(|t| SortField::new(t.clone())).collect())?;
         let rows = converter.convert_columns(&arrays)?;
-        let mut map = KeyMap::default();
-        let mut keys = Vec::with_capacity(rows.num_rows());
-        for (i, r) in rows.iter().enumerate() {
-            let b: Box<[u8]> = r.as_ref().into();
-            map.insert(b.clone(), i as u32);
-            keys.push(b);
+        let mut keys = SerializedKeys::default();
+        keys.reserve(rows.num_rows());
+        for r in rows.iter() {
+            keys.get_or_insert(r.as_ref(), hash_key(r.as_ref()));
         }
-        self.keys = Keys::Rows {
-            converter,
-            map,
-            keys,
-        };
+        self.keys = Keys::Rows { converter, keys };
         Ok(())
     }
 
@@ -395,21 +360,12 @@ impl Table {
                 .iter()
                 .map(|k| assign(&mut a.map, &mut a.keys, n, *k))
                 .collect(),
-            (Keys::Rows { map, keys, .. }, Keys::Rows { keys: theirs, .. }) => {
-                let mut m = Vec::with_capacity(theirs.len());
-                for k in theirs.drain(..) {
-                    let id = match map.get(&k) {
-                        Some(id) => *id,
-                        None => {
-                            let id = *n as u32;
-                            map.insert(k.clone(), id);
-                            keys.push(k);
-                            *n += 1;
-                            id
-                        }
-                    };
-                    m.push(id);
-                }
+            (Keys::Rows { keys, .. }, Keys::Rows { keys: theirs, .. }) => {
+                let m = theirs
+                    .iter()
+                    .map(|(k, h)| keys.get_or_insert(k, h))
+                    .collect();
+                *n = keys.len();
                 m
             }
             _ => return crate::query_err!(LogicalError, "mismatched aggregation key layouts"),
@@ -430,11 +386,9 @@ impl Table {
             Keys::None => Vec::new(),
             Keys::Packed64(p) => p.unpack()?,
             Keys::Packed128(p) => p.unpack()?,
-            Keys::Rows {
-                converter, keys, ..
-            } => {
+            Keys::Rows { converter, keys } => {
                 let parser = converter.parser();
-                let rows = keys.iter().map(|k| parser.parse(k));
+                let rows = keys.iter().map(|(k, _)| parser.parse(k));
                 converter.convert_rows(rows)?
             }
         };
