@@ -73,6 +73,22 @@ fn string_keys() {
 }
 
 #[test]
+fn string_keys_with_nulls_appearing_late() {
+    with_threads(|s, t| {
+        // A String key table starts with raw bytes and turns to rows at the first NULL
+        // (row 150000), while threads still merge String-key tables.
+        let r = first_row(
+            s,
+            "SELECT count(), countIf(k IS NULL), countIf(k = ''), min(c), max(c), sum(c) \
+             FROM (SELECT nullIf(if(number % 200000 = 7, '', toString(number % 200000)), '150000') AS k, \
+                          count() AS c \
+                   FROM numbers(600000) GROUP BY k)",
+        );
+        assert_eq!(r, vec![200_000, 1, 1, 3, 3, 600_000], "max_threads {t}");
+    });
+}
+
+#[test]
 fn null_keys_appearing_after_the_threshold() {
     with_threads(|s, t| {
         // The first NULL key shows up at row 150000, after the table turned two-level.

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 
 use super::binder::AggregateCall;
 use crate::aggregates::AggregateFunction;
-use crate::error::Result;
+use crate::error::{ErrorCode, QueryError, Result};
 
 mod serialized;
 use serialized::{hash_key, SerializedKeys};
@@ -170,6 +170,12 @@ enum Keys {
     Packed64(Packed<u64>),
     /// Fixed-width keys of at most 16 bytes in all.
     Packed128(Packed<u128>),
+    /// One String key without NULLs: its bytes as they are.
+    Str {
+        /// The key column's Arrow type (Binary or Utf8).
+        arrow_type: arrow::datatypes::DataType,
+        keys: SerializedKeys,
+    },
     /// Anything else: Arrow's row format.
     Rows {
         converter: RowConverter,
@@ -205,6 +211,7 @@ impl Table {
         key_types: &[arrow::datatypes::DataType],
         funcs: &[Arc<dyn AggregateFunction>],
     ) -> Result<Table> {
+        use arrow::datatypes::DataType as A;
         let widths: Option<Vec<usize>> = key_types.iter().map(packable_width).collect();
         let keys = match widths {
             _ if key_types.is_empty() => Keys::None,
@@ -220,6 +227,10 @@ impl Table {
                 map: PackedMap::default(),
                 keys: Vec::new(),
             }),
+            _ if matches!(key_types, [A::Binary | A::Utf8]) => Keys::Str {
+                arrow_type: key_types[0].clone(),
+                keys: SerializedKeys::default(),
+            },
             _ => Keys::Rows {
                 converter: RowConverter::new(
                     key_types
@@ -254,7 +265,7 @@ impl Table {
                 p.map.reserve(additional);
                 p.keys.reserve(additional);
             }
-            Keys::Rows { keys, .. } => keys.reserve(additional),
+            Keys::Rows { keys, .. } | Keys::Str { keys, .. } => keys.reserve(additional),
         }
     }
 
@@ -269,7 +280,7 @@ impl Table {
             Keys::None => 0,
             Keys::Packed64(p) => p.keys.len() * 24,
             Keys::Packed128(p) => p.keys.len() * 40,
-            Keys::Rows { keys, .. } => keys.memory_size(),
+            Keys::Rows { keys, .. } | Keys::Str { keys, .. } => keys.memory_size(),
         };
         keys + self
             .accumulators
@@ -281,8 +292,10 @@ impl Table {
     /// Adds a batch: `keys` are the key columns, `args[i]` the arguments of aggregate `i`.
     fn update(&mut self, keys: &[ArrayRef], args: &[Vec<ArrayRef>], rows: usize) -> Result<()> {
         // Packed paths need keys without NULLs; fall back to rows when one shows up.
-        if matches!(self.keys, Keys::Packed64(_) | Keys::Packed128(_))
-            && keys.iter().any(|k| k.null_count() > 0)
+        if matches!(
+            self.keys,
+            Keys::Packed64(_) | Keys::Packed128(_) | Keys::Str { .. }
+        ) && keys.iter().any(|k| k.null_count() > 0)
         {
             self.switch_to_rows()?;
         }
@@ -302,6 +315,14 @@ impl Table {
                     .into_iter()
                     .map(|k| assign(&mut p.map, &mut p.keys, n, k))
                     .collect()
+            }
+            Keys::Str { keys: k, .. } => {
+                let column = keys.first().ok_or_else(|| {
+                    QueryError::new(ErrorCode::LogicalError, "a String key table got no key")
+                })?;
+                let ids = for_each_bytes(column, |bytes| k.get_or_insert(bytes, hash_key(bytes)))?;
+                *n = k.len();
+                ids
             }
             Keys::Rows { converter, keys: k } => {
                 let encoded = converter.convert_columns(keys)?;
@@ -327,6 +348,10 @@ impl Table {
         let (types, arrays) = match &self.keys {
             Keys::Packed64(p) => (p.types.clone(), p.unpack()?),
             Keys::Packed128(p) => (p.types.clone(), p.unpack()?),
+            Keys::Str { arrow_type, keys } => (
+                vec![arrow_type.clone()],
+                vec![string_keys(arrow_type, keys)?],
+            ),
             _ => return Ok(()),
         };
         let converter =
@@ -360,7 +385,8 @@ impl Table {
                 .iter()
                 .map(|k| assign(&mut a.map, &mut a.keys, n, *k))
                 .collect(),
-            (Keys::Rows { keys, .. }, Keys::Rows { keys: theirs, .. }) => {
+            (Keys::Rows { keys, .. }, Keys::Rows { keys: theirs, .. })
+            | (Keys::Str { keys, .. }, Keys::Str { keys: theirs, .. }) => {
                 let m = theirs
                     .iter()
                     .map(|(k, h)| keys.get_or_insert(k, h))
@@ -386,6 +412,7 @@ impl Table {
             Keys::None => Vec::new(),
             Keys::Packed64(p) => p.unpack()?,
             Keys::Packed128(p) => p.unpack()?,
+            Keys::Str { arrow_type, keys } => vec![string_keys(arrow_type, keys)?],
             Keys::Rows { converter, keys } => {
                 let parser = converter.parser();
                 let rows = keys.iter().map(|(k, _)| parser.parse(k));
@@ -400,6 +427,32 @@ impl Table {
             .collect::<Result<Vec<_>>>()?;
         Ok((keys, aggs))
     }
+}
+
+/// Calls `f` with the bytes of every row of a Binary or Utf8 column (without NULLs),
+/// collecting the results.
+fn for_each_bytes<T>(column: &ArrayRef, mut f: impl FnMut(&[u8]) -> T) -> Result<Vec<T>> {
+    use arrow::array::{BinaryArray, StringArray};
+    let (offsets, values) = if let Some(a) = column.as_any().downcast_ref::<BinaryArray>() {
+        (a.value_offsets(), a.value_data())
+    } else if let Some(a) = column.as_any().downcast_ref::<StringArray>() {
+        (a.value_offsets(), a.value_data())
+    } else {
+        return crate::query_err!(LogicalError, "a String key is not a byte array");
+    };
+    Ok(offsets
+        .windows(2)
+        .map(|w| f(&values[w[0] as usize..w[1] as usize]))
+        .collect())
+}
+
+/// The String keys as an array of `arrow_type` (Binary or Utf8), in group order.
+fn string_keys(arrow_type: &arrow::datatypes::DataType, keys: &SerializedKeys) -> Result<ArrayRef> {
+    let binary = arrow::array::BinaryArray::from_iter_values(keys.iter().map(|(k, _)| k));
+    Ok(match arrow_type {
+        arrow::datatypes::DataType::Utf8 => arrow::compute::cast(&binary, arrow_type)?,
+        _ => Arc::new(binary),
+    })
 }
 
 /// Whether single-level tables turn two-level (off: always the single-level path).
@@ -438,6 +491,8 @@ enum BucketHasher {
     /// Fixed-width keys (at most 16 bytes): hash of the packed value bits with NULL slots
     /// zeroed, and of the NULL mask.
     Packed(Vec<usize>),
+    /// One String key: xxh3 of its bytes (a NULL hashes as the empty string).
+    Str,
     /// Other keys: xxh3 of the row-format encoding.
     Rows(RowConverter),
 }
@@ -457,6 +512,13 @@ impl BucketHasher {
         match widths {
             Some(w) if w.iter().sum::<usize>() <= 16 && w.len() <= 64 => {
                 Ok(BucketHasher::Packed(w))
+            }
+            _ if matches!(
+                key_types,
+                [arrow::datatypes::DataType::Binary | arrow::datatypes::DataType::Utf8]
+            ) =>
+            {
+                Ok(BucketHasher::Str)
             }
             _ => Ok(BucketHasher::Rows(RowConverter::new(
                 key_types
@@ -504,6 +566,10 @@ impl BucketHasher {
                     })
                     .collect())
             }
+            BucketHasher::Str => match keys.first() {
+                Some(column) => for_each_bytes(column, |b| (hash_key(b) >> shift) as u8),
+                None => crate::query_err!(LogicalError, "a String key table got no key"),
+            },
             BucketHasher::Rows(converter) => {
                 let encoded = converter.convert_columns(keys)?;
                 Ok(encoded
