@@ -174,7 +174,9 @@ impl Session {
                 | "input_format_allow_errors_num"
                 | "input_format_allow_errors_ratio"
                 | "input_format_skip_unknown_fields"
-                | "input_format_null_as_default" => {}
+                | "input_format_null_as_default"
+                // DESCRIBE never lists subcolumns here; clients (the Rust client) set it to 0.
+                | "describe_include_subcolumns" => {}
                 other => return query_err!(UnknownSetting, "Unknown setting '{other}'"),
             }
         }

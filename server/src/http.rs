@@ -7,6 +7,7 @@
 pub mod compression;
 pub mod headers;
 pub mod metrics;
+pub mod multipart;
 pub mod play;
 pub mod query;
 pub mod response;

@@ -310,3 +310,37 @@ fn a_bad_users_file_stops_the_server_with_a_clear_error() {
     assert!(stderr.contains("cannot use the users file"), "{stderr}");
     assert!(stderr.contains("10.0.0.0/99"), "{stderr}");
 }
+
+#[test]
+fn sessions_belong_to_their_user() {
+    let f = start();
+    let addr = f.server.addr;
+    let r = request(addr, "POST", "/", b"CREATE DATABASE db1");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = post_as(addr, "bob", "secret", "/?session_id=s1", "USE db1");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let db = |user: &str, key: &str| {
+        post_as(
+            addr,
+            user,
+            key,
+            "/?session_id=s1",
+            "SELECT currentDatabase()",
+        )
+        .text()
+    };
+    assert_eq!(db("bob", "secret"), "db1\n");
+    // The same session id of another user is another session.
+    assert_eq!(db("erin", ""), "default\n");
+    let r = post_as(
+        addr,
+        "erin",
+        "",
+        "/?session_id=s2&session_check=1",
+        "SELECT 1",
+    );
+    assert_eq!(
+        r.text(),
+        "Code: 372. DB::Exception: Session s2 not found. (SESSION_NOT_FOUND)\n"
+    );
+}

@@ -15,6 +15,7 @@ use granary_query::QueryError;
 
 use super::compression::{self, DecodeError};
 use super::headers::{self, Summary};
+use super::multipart;
 use super::response::{self, Body, ErrorCode};
 use super::session::{self, SessionError};
 use super::PeerAddr;
@@ -248,6 +249,15 @@ where
     }
 }
 
+/// Separates the user name from the client's `session_id` in the session store's keys.
+const SESSION_KEY_SEPARATOR: char = '\0';
+
+/// The client's `session_id` part of a session store key.
+fn session_name(key: &str) -> &str {
+    key.split_once(SESSION_KEY_SEPARATOR)
+        .map_or(key, |(_, id)| id)
+}
+
 /// The session a request runs in: a fresh one, or one checked out of the session store.
 struct SessionUse {
     id: Option<String>,
@@ -285,7 +295,9 @@ where
         Err(e) => return session_error(&e),
     };
     let session_use = SessionUse {
-        id: session_id,
+        // Sessions belong to a user, as in ClickHouse: the same id of another user is
+        // another session.
+        id: session_id.map(|id| format!("{}{SESSION_KEY_SEPARATOR}{id}", user.name)),
         timeout,
         close: param.get("close_session").is_some_and(|v| is_true(v)),
     };
@@ -309,13 +321,52 @@ where
         .get(CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = match read_body(request.into_body(), content_encoding).await {
+    let form_boundary = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(multipart::boundary)
+        .map(str::to_owned);
+    let mut body = match read_body(request.into_body(), content_encoding).await {
         Ok(b) => b,
         Err(r) => return r,
     };
+    // A form's fields are parameters like the URL's; its `query` field is the query.
+    let with_form: Vec<(String, String)>;
+    let mut query_param = param.get("query").map(|q| q.to_string());
+    let params = match form_boundary {
+        None => params,
+        Some(boundary) => {
+            let fields = match multipart::parse(&body, &boundary) {
+                Ok(f) => f,
+                Err(multipart::FormError::Malformed(m)) => {
+                    return simple_error(
+                        36,
+                        "BAD_ARGUMENTS",
+                        &format!("Cannot read the multipart/form-data body: {m}"),
+                    )
+                }
+                Err(multipart::FormError::ExternalTable(name)) => {
+                    return simple_error(
+                        48,
+                        "NOT_IMPLEMENTED",
+                        &format!(
+                            "External tables (form field `{name}` is a file) are not supported"
+                        ),
+                    )
+                }
+            };
+            body = Bytes::new();
+            with_form = params.iter().cloned().chain(fields).collect();
+            if let Some((_, q)) = with_form.iter().rev().find(|(k, _)| k == "query") {
+                query_param = Some(q.clone());
+            }
+            &with_form
+        }
+    };
     // The statement is text; the rows after `INSERT ... FORMAT X` may be binary.
     let mut sql: Vec<u8> = Vec::with_capacity(body.len() + 1);
-    if let Some(q) = param.get("query") {
+    if let Some(q) = &query_param {
         sql.extend_from_slice(q.as_bytes());
         if !q.is_empty() && !body.is_empty() {
             sql.push(b'\n');
@@ -371,8 +422,15 @@ where
         }
     }
     let session = match &session_use.id {
-        Some(id) => match state.sessions.check_out(id, session_check, &state.engine) {
+        Some(key) => match state.sessions.check_out(key, session_check, &state.engine) {
             Ok(s) => s,
+            // Errors name the session as the client did, without the user prefix.
+            Err(SessionError::NotFound(_)) => {
+                return session_error(&SessionError::NotFound(session_name(key).to_owned()))
+            }
+            Err(SessionError::Locked(_)) => {
+                return session_error(&SessionError::Locked(session_name(key).to_owned()))
+            }
             Err(e) => return session_error(&e),
         },
         None => Session::new(state.engine.clone()),
