@@ -192,3 +192,36 @@ fn missing_and_bad_values_are_errors() {
         );
     }
 }
+
+#[test]
+fn parameters_as_multipart_form_fields() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path());
+    let body = "--b0\r\nContent-Disposition: form-data; name=\"query\"\r\n\r\n\
+                SELECT {x:UInt8} + 1, {s:String}\r\n\
+                --b0\r\nContent-Disposition: form-data; name=\"param_x\"\r\n\r\n41\r\n\
+                --b0\r\nContent-Disposition: form-data; name=\"param_s\"\r\n\r\na\\tb\r\n\
+                --b0--\r\n";
+    let r = support::request_with_headers(
+        server.addr,
+        "POST",
+        "/",
+        &[("Content-Type", "multipart/form-data; boundary=b0")],
+        body.as_bytes(),
+    );
+    assert_eq!((r.status, r.text().as_str()), (200, "42\ta\\tb\n"));
+    let file = "--b0\r\nContent-Disposition: form-data; name=\"t\"; filename=\"t.tsv\"\r\n\r\n1\r\n--b0--\r\n";
+    let r = support::request_with_headers(
+        server.addr,
+        "POST",
+        "/?query=SELECT%201",
+        &[("Content-Type", "multipart/form-data; boundary=b0")],
+        file.as_bytes(),
+    );
+    assert_eq!(
+        r.header("X-ClickHouse-Exception-Code"),
+        Some("48"),
+        "{}",
+        r.text()
+    );
+}
