@@ -55,6 +55,9 @@ pub enum ErrorCode {
     FileDoesntExist = 107,
     DatabaseAccessDenied = 291,
     CannotExtractTableStructure = 636,
+    Readonly = 164,
+    UnknownQueryParameter = 456,
+    BadQueryParameter = 457,
     StorageError = 0,
 }
 
@@ -109,6 +112,9 @@ impl ErrorCode {
             FileDoesntExist => "FILE_DOESNT_EXIST",
             DatabaseAccessDenied => "DATABASE_ACCESS_DENIED",
             CannotExtractTableStructure => "CANNOT_EXTRACT_TABLE_STRUCTURE",
+            Readonly => "READONLY",
+            UnknownQueryParameter => "UNKNOWN_QUERY_PARAMETER",
+            BadQueryParameter => "BAD_QUERY_PARAMETER",
             StorageError => "STORAGE_ERROR",
         }
     }

@@ -76,6 +76,8 @@ pub struct QueryContext {
     pub inserted: Option<Arc<InsertedBlock>>,
     /// How many views deep this query runs (a view reading a view ...).
     pub view_depth: usize,
+    /// The user the query runs as (`currentUser()`).
+    pub user: String,
 }
 
 /// A block inserted into a table, as a materialized view's query sees it.
@@ -113,6 +115,7 @@ impl QueryContext {
             ctes: Vec::new(),
             inserted: None,
             view_depth: 0,
+            user: "default".to_string(),
         }
     }
 

@@ -3,10 +3,12 @@
 
 mod ddl;
 mod insert;
+mod readonly;
 mod show;
 pub mod view_insert;
 mod views;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +65,12 @@ pub struct Session {
     pub settings: QuerySettings,
     /// Parser limits (`max_query_size`, `max_ast_depth`).
     pub limits: ParseLimits,
+    /// Values of `{name:Type}` placeholders (`param_name=...`), filled in before parsing.
+    pub params: HashMap<String, String>,
+    /// ClickHouse's `readonly` level: 0 everything, 1 reads only (no SET), 2 reads and SET.
+    pub readonly: u8,
+    /// The user the session runs as (`currentUser()`).
+    pub user: String,
 }
 
 impl Session {
@@ -75,6 +83,9 @@ impl Session {
             database: "default".into(),
             settings: QuerySettings::default(),
             limits: ParseLimits::default(),
+            params: HashMap::new(),
+            readonly: 0,
+            user: "default".into(),
         }
     }
 
@@ -91,6 +102,7 @@ impl Session {
             ctes: Vec::new(),
             inserted: None,
             view_depth: 0,
+            user: self.user.clone(),
         }
     }
 
@@ -162,7 +174,9 @@ impl Session {
                 | "input_format_allow_errors_num"
                 | "input_format_allow_errors_ratio"
                 | "input_format_skip_unknown_fields"
-                | "input_format_null_as_default" => {}
+                | "input_format_null_as_default"
+                // DESCRIBE never lists subcolumns here; clients (the Rust client) set it to 0.
+                | "describe_include_subcolumns" => {}
                 other => return query_err!(UnknownSetting, "Unknown setting '{other}'"),
             }
         }
@@ -188,8 +202,11 @@ impl Session {
     ///
     /// Errors: 6 CANNOT_PARSE_TEXT when bytes that are not UTF-8 appear anywhere else.
     pub fn execute_bytes(&mut self, query: &[u8]) -> Result<QueryOutput> {
+        let substituted = crate::sql::substitute_query(query, &self.params, &self.limits)?;
+        let query = substituted.as_ref();
         let sql = utf8_prefix(query);
         let stmt = parse_statement(sql, &self.limits)?;
+        readonly::check(self.readonly, &stmt)?;
         let binary_data = matches!(
             &stmt,
             Statement::Insert(ins) if matches!(ins.source, crate::sql::InsertSource::Format { .. })

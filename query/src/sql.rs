@@ -36,7 +36,7 @@ use sqlparser::ast::{Expr, Query, TableAlias};
 use crate::error::Result;
 use granary_storage::schema::TableSchema;
 
-pub use params::substitute_params;
+pub use params::{substitute_params, substitute_query};
 
 /// Limits checked while parsing, with ClickHouse's setting names and defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

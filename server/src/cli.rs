@@ -58,6 +58,12 @@ pub struct ServerArgs {
     #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
 
+    /// Users file (TOML): users with password hashes, allowed networks, readonly level,
+    /// settings and quotas (see README, "Users"). Without it, user `default` needs no
+    /// password and may connect from loopback only.
+    #[arg(long, value_name = "FILE")]
+    pub users_config: Option<PathBuf>,
+
     /// Threads that merge parts in the background (ClickHouse's background pool).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub background_merge_threads: u16,

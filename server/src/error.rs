@@ -24,6 +24,10 @@ pub enum ServerError {
         source: io::Error,
     },
 
+    /// The users file could not be read or is invalid.
+    #[error(transparent)]
+    Users(#[from] crate::users::UsersError),
+
     /// The storage engine could not open the data directory.
     #[error("cannot open the storage engine: {0}")]
     Storage(String),

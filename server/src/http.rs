@@ -7,11 +7,13 @@
 pub mod compression;
 pub mod headers;
 pub mod metrics;
+pub mod multipart;
 pub mod play;
 pub mod query;
 pub mod response;
 pub mod session;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::{Method, Request, Response, Uri};
@@ -19,6 +21,11 @@ use tracing::debug;
 
 use crate::server::ServerState;
 pub use response::Body;
+
+/// The client's address, put in each request's extensions by the connection that read
+/// it (users may connect only from their allowed networks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
 
 /// Which of ClickHouse's default HTTP handlers a request belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,7 @@ pub mod http;
 pub mod logging;
 pub mod server;
 pub mod signal;
+pub mod users;
 
 pub use cli::{Cli, Command, LogLevel, ServerArgs};
 pub use error::ServerError;

@@ -46,6 +46,8 @@ pub struct ServerState {
     pub metrics: http::metrics::Metrics,
     /// `X-ClickHouse-Server-Display-Name`: the host name.
     pub display_name: String,
+    /// Who may connect, and their quota counters.
+    pub users: crate::users::Users,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -66,7 +68,14 @@ impl ServerState {
             sessions: http::session::SessionStore::default(),
             metrics: http::metrics::Metrics::default(),
             display_name: http::headers::display_name(),
+            users: crate::users::Users::default(),
         }
+    }
+
+    /// The same state with `users` instead of the built-in `default` user.
+    pub fn with_users(mut self, users: crate::users::Users) -> ServerState {
+        self.users = users;
+        self
     }
 }
 
@@ -74,6 +83,17 @@ impl ServerState {
 /// SIGINT or SIGTERM, then shuts down gracefully.
 pub async fn run(args: ServerArgs) -> Result<(), ServerError> {
     let shutdown = signal::shutdown_signal().map_err(ServerError::Signal)?;
+    let users = match &args.users_config {
+        Some(path) => {
+            let users = crate::users::Users::load(path)?;
+            info!("users file {}: {} users", path.display(), users.len());
+            users
+        }
+        None => {
+            info!("no --users-config: user `default` without a password, from loopback only");
+            crate::users::Users::default()
+        }
+    };
     let data_dir = prepare_data_dir(&args.data_dir)?;
     info!("data directory: {}", data_dir.display());
     // The directory the file() table function reads (ClickHouse's user_files_path).
@@ -97,7 +117,7 @@ pub async fn run(args: ServerArgs) -> Result<(), ServerError> {
     let mut merges = engine.start_background_merges(usize::from(args.background_merge_threads));
     // Consumers for every Kafka table a materialized view reads.
     let kafka = granary_ingest::KafkaEngine::start(engine.clone());
-    let state = Arc::new(ServerState::new(data_dir, engine));
+    let state = Arc::new(ServerState::new(data_dir, engine).with_users(users));
 
     let listener = bind(&args.listen).await?;
     let local = listener
@@ -218,8 +238,9 @@ async fn serve_connection(
     if let Err(e) = stream.set_nodelay(true) {
         debug!(%peer, "cannot set TCP_NODELAY: {e}");
     }
-    let service = service_fn(move |request| {
+    let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
         let state = state.clone();
+        request.extensions_mut().insert(http::PeerAddr(peer));
         async move { Ok::<_, Infallible>(http::handle(state, request).await) }
     });
     let connection = http1::Builder::new()

@@ -235,7 +235,7 @@ impl<'a> Binder<'a> {
         }
     }
 
-    /// `currentDatabase()`, `version()`, `timezone()`, `hostName()`, `uptime()`: constants
+    /// `currentDatabase()`, `currentUser()`, `version()`, `timezone()`, `hostName()`, `uptime()`: constants
     /// of the server and session; `None` for other names.
     fn context_function(&self, name: &str, args: &[BoundExpr]) -> Result<Option<BoundExpr>> {
         let lower = name.to_ascii_lowercase();
@@ -247,6 +247,9 @@ impl<'a> Binder<'a> {
                     .map(|c| c.database.clone())
                     .unwrap_or_else(|| "default".into()),
             ),
+            "currentuser" | "user" => {
+                string_literal(self.context.as_ref().map_or("default", |c| c.user.as_str()))
+            }
             "version" => string_literal(env!("CARGO_PKG_VERSION")),
             "timezone" | "servertimezone" => string_literal("UTC"),
             "hostname" => string_literal(&crate::session::host_name()),

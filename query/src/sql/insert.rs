@@ -168,6 +168,15 @@ fn parse_values(
     })
 }
 
+/// Where the row data of `INSERT ... VALUES` / `INSERT ... FORMAT X` begins (the offset
+/// of the keyword); `None` for `INSERT ... SELECT` or a header that does not parse.
+pub(super) fn data_start(sql: &str, limits: &ParseLimits) -> Option<usize> {
+    match find_body(sql, limits).ok()? {
+        Body::Values(p) | Body::Format(p) => Some(p),
+        Body::Select(_) => None,
+    }
+}
+
 /// Scans the header of an INSERT up to the top-level VALUES, FORMAT, SELECT or WITH keyword,
 /// without looking at anything after it.
 fn find_body(sql: &str, limits: &ParseLimits) -> Result<Body> {

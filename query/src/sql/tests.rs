@@ -445,7 +445,7 @@ fn query_parameters() {
     .unwrap();
     assert_eq!(
         out,
-        "SELECT _CAST('42', 'UInt64'), _CAST('it\\'s\\tx', 'String'), '{id:UInt64}' FROM `events` WHERE t > _CAST('2024-01-01 00:00:00', 'DateTime(\\'UTC\\')') -- {x:Int8}"
+        "SELECT _CAST(42, 'UInt64'), _CAST('it\\'s\\tx', 'String'), '{id:UInt64}' FROM `events` WHERE t > _CAST('2024-01-01 00:00:00', 'DateTime(\\'UTC\\')') -- {x:Int8}"
     );
     ok(&out);
     let e = substitute_params("SELECT {nope:UInt8}", &params).unwrap_err();

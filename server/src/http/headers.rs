@@ -15,6 +15,9 @@ pub const TIMEZONE: &str = "X-ClickHouse-Timezone";
 pub const DISPLAY_NAME: &str = "X-ClickHouse-Server-Display-Name";
 /// `X-ClickHouse-Summary`: the query's progress counters as JSON.
 pub const SUMMARY: &str = "X-ClickHouse-Summary";
+/// `X-ClickHouse-Progress`: progress counters as JSON, sent with
+/// `send_progress_in_http_headers=1` (same fields as the summary).
+pub const PROGRESS: &str = "X-ClickHouse-Progress";
 /// `X-ClickHouse-User`: the user name.
 pub const USER: &str = "X-ClickHouse-User";
 /// `X-ClickHouse-Key`: the password.
@@ -87,15 +90,24 @@ impl Summary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthError(pub String);
 
-/// Checks the request's credentials: `X-ClickHouse-User`/`X-ClickHouse-Key` headers,
-/// `Authorization: Basic`, or the `user`/`password` URL parameters — one method only.
-/// Until users exist, only `default` with an empty password is accepted. Returns the
-/// user name.
-pub fn authenticate(
+/// A user name and password, as a request gave them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user name (`default` when none was given).
+    pub user: String,
+    /// The password (empty when none was given).
+    pub password: String,
+}
+
+/// Reads the request's credentials: `X-ClickHouse-User`/`X-ClickHouse-Key` headers,
+/// `Authorization: Basic`, or the `user`/`password` URL parameters — one method only;
+/// none at all is user `default` with an empty password. Checking them is
+/// [`crate::users::Users::authenticate`]'s job.
+pub fn credentials(
     headers: &HeaderMap,
     user_param: Option<&str>,
     password_param: Option<&str>,
-) -> Result<String, AuthError> {
+) -> Result<Credentials, AuthError> {
     let from_headers = (get(headers, USER).is_some() || get(headers, KEY).is_some()).then(|| {
         (
             get(headers, USER),
@@ -148,13 +160,7 @@ pub fn authenticate(
     } else {
         user
     };
-    if user == "default" && password.is_empty() {
-        Ok(user)
-    } else {
-        Err(AuthError(format!(
-            "{user}: Authentication failed: password is incorrect, or there is no user with such name"
-        )))
-    }
+    Ok(Credentials { user, password })
 }
 
 /// Decodes standard base64 (with or without padding); `None` if malformed.
@@ -207,21 +213,28 @@ mod tests {
     }
 
     #[test]
-    fn only_default_without_password() {
+    fn credentials_from_one_method() {
+        let creds = |h: &HeaderMap, u, p| credentials(h, u, p).map(|c| (c.user, c.password));
+        let pair = |u: &str, p: &str| Ok((u.to_owned(), p.to_owned()));
         let mut h = HeaderMap::new();
-        assert!(authenticate(&h, None, None).is_ok());
-        assert!(authenticate(&h, Some("default"), Some("")).is_ok());
-        assert!(authenticate(&h, Some("bob"), None).is_err());
-        assert!(authenticate(&h, None, Some("x")).is_err());
-        h.insert(USER, HeaderValue::from_static("default"));
-        assert!(authenticate(&h, None, None).is_ok());
-        assert!(authenticate(&h, Some("default"), None).is_err(), "mixed");
+        assert_eq!(creds(&h, None, None), pair("default", ""));
+        assert_eq!(creds(&h, Some("bob"), Some("x")), pair("bob", "x"));
+        assert_eq!(creds(&h, None, Some("x")), pair("default", "x"));
+        h.insert(USER, HeaderValue::from_static("alice"));
+        h.insert(KEY, HeaderValue::from_static("pw"));
+        assert_eq!(creds(&h, None, None), pair("alice", "pw"));
+        assert!(creds(&h, Some("default"), None).is_err(), "mixed");
         let mut b = HeaderMap::new();
+        // base64("bob:a:b")
         b.insert(
             AUTHORIZATION,
-            HeaderValue::from_static("Basic ZGVmYXVsdDo="),
+            HeaderValue::from_static("Basic Ym9iOmE6Yg=="),
         );
-        assert!(authenticate(&b, None, None).is_ok());
+        assert_eq!(creds(&b, None, None), pair("bob", "a:b"));
+        b.insert(AUTHORIZATION, HeaderValue::from_static("Bearer x"));
+        assert!(creds(&b, None, None).is_err());
+        b.insert(AUTHORIZATION, HeaderValue::from_static("Basic !!"));
+        assert!(creds(&b, None, None).is_err());
     }
 
     #[test]

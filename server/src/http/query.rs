@@ -15,9 +15,13 @@ use granary_query::QueryError;
 
 use super::compression::{self, DecodeError};
 use super::headers::{self, Summary};
+use super::multipart;
 use super::response::{self, Body, ErrorCode};
 use super::session::{self, SessionError};
+use super::PeerAddr;
 use crate::server::ServerState;
+use crate::users::quota::QueryUse;
+use crate::users::User;
 
 /// Largest request body accepted (queries and inserted data), in bytes.
 pub const MAX_BODY_BYTES: usize = 256 << 20;
@@ -123,7 +127,10 @@ where
         .or_else(|| headers::get(request.headers(), headers::QUERY_ID).map(str::to_owned))
         .filter(|id| !id.is_empty() && HeaderValue::from_str(id).is_ok())
         .unwrap_or_else(headers::new_query_id);
-    let mut response = run(state, request, &params).await;
+    let mut response = match authenticate(state, &request, &params) {
+        Ok(user) => run_as(state, request, &params, &user).await,
+        Err(r) => *r,
+    };
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&query_id) {
         h.insert(headers::QUERY_ID, v);
@@ -136,6 +143,63 @@ where
         .metrics
         .query_finished(!response.status().is_success());
     response
+}
+
+/// Who sent the request: the user its credentials name, if the password is right and the
+/// client's address is in the user's networks (else 516 AUTHENTICATION_FAILED, HTTP 403).
+/// Runs before the body is read.
+fn authenticate<B>(
+    state: &ServerState,
+    request: &Request<B>,
+    params: &[(String, String)],
+) -> Result<std::sync::Arc<User>, Box<Response<Body>>> {
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let fail = |m: &str| Box::new(simple_error(516, "AUTHENTICATION_FAILED", m));
+    let creds = headers::credentials(request.headers(), param("user"), param("password"))
+        .map_err(|e| fail(&e.0))?;
+    let peer = request.extensions().get::<PeerAddr>().map(|p| p.0.ip());
+    state
+        .users
+        .authenticate(&creds.user, &creds.password, peer)
+        .map_err(|e| fail(&e.0))
+}
+
+/// Runs the request as `user`, counting it in the user's quota: a query over a limit of
+/// the quota fails with 201 QUOTA_EXCEEDED.
+async fn run_as<B>(
+    state: &ServerState,
+    request: Request<B>,
+    params: &[(String, String)],
+    user: &User,
+) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let Some(quota) = &user.quota else {
+        return run(state, request, params, user).await;
+    };
+    if let Err(e) = state.users.quotas.start_query(&user.name, quota) {
+        return simple_error(201, "QUOTA_EXCEEDED", &e.0);
+    }
+    let response = run(state, request, params, user).await;
+    let used = response
+        .extensions()
+        .get::<QueryUse>()
+        .copied()
+        .unwrap_or(QueryUse {
+            failed: !response.status().is_success(),
+            ..QueryUse::default()
+        });
+    match state.users.quotas.finish_query(&user.name, quota, used) {
+        Err(e) if !used.failed => simple_error(201, "QUOTA_EXCEEDED", &e.0),
+        _ => response,
+    }
 }
 
 /// Reads the body (bounded), decoding its `Content-Encoding` with a bound on the decoded
@@ -185,6 +249,15 @@ where
     }
 }
 
+/// Separates the user name from the client's `session_id` in the session store's keys.
+const SESSION_KEY_SEPARATOR: char = '\0';
+
+/// The client's `session_id` part of a session store key.
+fn session_name(key: &str) -> &str {
+    key.split_once(SESSION_KEY_SEPARATOR)
+        .map_or(key, |(_, id)| id)
+}
+
 /// The session a request runs in: a fresh one, or one checked out of the session store.
 struct SessionUse {
     id: Option<String>,
@@ -192,11 +265,12 @@ struct SessionUse {
     close: bool,
 }
 
-/// Runs the query of a request and renders its answer.
+/// Runs the query of a request as `user` and renders its answer.
 async fn run<B>(
     state: &ServerState,
     request: Request<B>,
     params: &[(String, String)],
+    user: &User,
 ) -> Response<Body>
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
@@ -208,13 +282,10 @@ where
         .collect();
     let is_get = request.method() == Method::GET || request.method() == Method::HEAD;
     let req_headers = request.headers();
-    if let Err(e) = headers::authenticate(
-        req_headers,
-        param.get("user").copied(),
-        param.get("password").copied(),
-    ) {
-        return simple_error(516, "AUTHENTICATION_FAILED", &e.0);
-    }
+    let readonly = match readonly_level(user.readonly, is_get, param.get("readonly").copied()) {
+        Ok(level) => level,
+        Err(e) => return error_response(&e),
+    };
     let session_id = param
         .get("session_id")
         .filter(|s| !s.is_empty())
@@ -224,7 +295,9 @@ where
         Err(e) => return session_error(&e),
     };
     let session_use = SessionUse {
-        id: session_id,
+        // Sessions belong to a user, as in ClickHouse: the same id of another user is
+        // another session.
+        id: session_id.map(|id| format!("{}{SESSION_KEY_SEPARATOR}{id}", user.name)),
         timeout,
         close: param.get("close_session").is_some_and(|v| is_true(v)),
     };
@@ -248,13 +321,52 @@ where
         .get(CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = match read_body(request.into_body(), content_encoding).await {
+    let form_boundary = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(multipart::boundary)
+        .map(str::to_owned);
+    let mut body = match read_body(request.into_body(), content_encoding).await {
         Ok(b) => b,
         Err(r) => return r,
     };
+    // A form's fields are parameters like the URL's; its `query` field is the query.
+    let with_form: Vec<(String, String)>;
+    let mut query_param = param.get("query").map(|q| q.to_string());
+    let params = match form_boundary {
+        None => params,
+        Some(boundary) => {
+            let fields = match multipart::parse(&body, &boundary) {
+                Ok(f) => f,
+                Err(multipart::FormError::Malformed(m)) => {
+                    return simple_error(
+                        36,
+                        "BAD_ARGUMENTS",
+                        &format!("Cannot read the multipart/form-data body: {m}"),
+                    )
+                }
+                Err(multipart::FormError::ExternalTable(name)) => {
+                    return simple_error(
+                        48,
+                        "NOT_IMPLEMENTED",
+                        &format!(
+                            "External tables (form field `{name}` is a file) are not supported"
+                        ),
+                    )
+                }
+            };
+            body = Bytes::new();
+            with_form = params.iter().cloned().chain(fields).collect();
+            if let Some((_, q)) = with_form.iter().rev().find(|(k, _)| k == "query") {
+                query_param = Some(q.clone());
+            }
+            &with_form
+        }
+    };
     // The statement is text; the rows after `INSERT ... FORMAT X` may be binary.
     let mut sql: Vec<u8> = Vec::with_capacity(body.len() + 1);
-    if let Some(q) = param.get("query") {
+    if let Some(q) = &query_param {
         sql.extend_from_slice(q.as_bytes());
         if !q.is_empty() && !body.is_empty() {
             sql.push(b'\n');
@@ -266,18 +378,37 @@ where
         return simple_error(62, "SYNTAX_ERROR", "Empty query");
     }
     // Output and transport settings are the server's to apply; the rest go to the session.
+    // The user's own settings come first; the request's may override them unless the user
+    // is readonly=1.
     let mut output_settings = OutputSettings::default();
     let mut settings: Vec<(String, String)> = Vec::new();
     let mut http_compression = false;
-    for (k, v) in params {
-        if k.is_empty() || NON_SETTINGS.contains(&k.as_str()) || k.starts_with("param_") {
+    let mut send_progress = false;
+    let user_settings = user.settings.iter().map(|kv| (kv, false));
+    let url_settings = params.iter().map(|kv| (kv, true));
+    for ((k, v), from_url) in user_settings.chain(url_settings) {
+        if k.is_empty()
+            || NON_SETTINGS.contains(&k.as_str())
+            || k.starts_with("param_")
+            || k == "readonly"
+        {
             continue;
         }
         if HTTP_SETTINGS.contains(&k.as_str()) {
             if k == "enable_http_compression" {
                 http_compression = is_true(v);
             }
+            if k == "send_progress_in_http_headers" {
+                send_progress = is_true(v);
+            }
             continue;
+        }
+        if from_url && readonly == 1 {
+            return simple_error(
+                164,
+                "READONLY",
+                &format!("Cannot modify '{k}' setting in readonly mode"),
+            );
         }
         match output_settings.apply(k, v) {
             Ok(true) => {}
@@ -291,17 +422,35 @@ where
         }
     }
     let session = match &session_use.id {
-        Some(id) => match state.sessions.check_out(id, session_check, &state.engine) {
+        Some(key) => match state.sessions.check_out(key, session_check, &state.engine) {
             Ok(s) => s,
+            // Errors name the session as the client did, without the user prefix.
+            Err(SessionError::NotFound(_)) => {
+                return session_error(&SessionError::NotFound(session_name(key).to_owned()))
+            }
+            Err(SessionError::Locked(_)) => {
+                return session_error(&SessionError::Locked(session_name(key).to_owned()))
+            }
             Err(e) => return session_error(&e),
         },
         None => Session::new(state.engine.clone()),
     };
     let started = std::time::Instant::now();
     let persistent = session_use.id.is_some();
+    let request = QueryRequest {
+        database,
+        settings,
+        readonly,
+        is_get,
+        user: user.name.clone(),
+        params: params
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("param_")?.to_owned(), v.clone())))
+            .collect(),
+    };
     let result = tokio::task::spawn_blocking(move || {
         let mut session = session;
-        let result = execute(&mut session, persistent, database, &settings, is_get, &sql);
+        let result = execute(&mut session, persistent, request, &sql);
         (session, result)
     })
     .await;
@@ -368,21 +517,74 @@ where
     if let Ok(v) = HeaderValue::from_str(&summary.to_json()) {
         h.insert(headers::SUMMARY, v);
     }
+    if send_progress {
+        // The whole result is buffered, so the one progress header is the final one.
+        if let Ok(v) = HeaderValue::from_str(&summary.to_json()) {
+            h.insert(headers::PROGRESS, v);
+        }
+    }
     if let Some(enc) = encoding {
         h.insert(CONTENT_ENCODING, HeaderValue::from_static(enc));
     }
+    r.extensions_mut().insert(QueryUse {
+        failed: false,
+        result_rows: summary.result_rows,
+        read_rows: summary.read_rows,
+    });
     r
 }
 
-/// Runs `sql` in `session`. For a kept session (`persistent`), the request's `database`
-/// and URL settings apply to this query only: they are undone afterwards unless the
-/// query itself was `USE` or `SET`.
+/// What a query runs with, besides its text.
+struct QueryRequest {
+    /// The request's current database, if it named one.
+    database: Option<String>,
+    /// Settings for the session (the user's, then the request's).
+    settings: Vec<(String, String)>,
+    /// The effective `readonly` level.
+    readonly: u8,
+    /// Whether the request is a GET (read-only; its errors say so).
+    is_get: bool,
+    /// The authenticated user.
+    user: String,
+    /// `param_<name>` values by name.
+    params: HashMap<String, String>,
+}
+
+/// The `readonly` level a request runs at: the user's, raised to 2 for GET when the user
+/// has none (ClickHouse's rule), then made stricter (never looser) by a `readonly` URL
+/// parameter. Strictness grows 0 < 2 < 1.
+fn readonly_level(user: u8, is_get: bool, param: Option<&str>) -> Result<u8, QueryError> {
+    let strictness = |level: u8| match level {
+        0 => 0,
+        2 => 1,
+        _ => 2,
+    };
+    let level = if is_get && user == 0 { 2 } else { user };
+    let Some(text) = param.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(level);
+    };
+    let wanted: u8 = text.parse().ok().filter(|l| *l <= 2).ok_or_else(|| {
+        QueryError::new(
+            granary_query::ErrorCode::CannotParseNumber,
+            format!("Cannot parse '{text}' as readonly level (0, 1 or 2)"),
+        )
+    })?;
+    if strictness(wanted) < strictness(level) {
+        return Err(QueryError::new(
+            granary_query::ErrorCode::Readonly,
+            "Cannot modify 'readonly' setting in readonly mode",
+        ));
+    }
+    Ok(wanted)
+}
+
+/// Runs `query` in `session` as `request` says. For a kept session (`persistent`), the
+/// request's `database` and URL settings apply to this query only: they are undone
+/// afterwards unless the query itself was `USE` or `SET`.
 fn execute(
     session: &mut Session,
     persistent: bool,
-    database: Option<String>,
-    settings: &[(String, String)],
-    is_get: bool,
+    request: QueryRequest,
     query: &[u8],
 ) -> Result<QueryOutput, QueryError> {
     let sql = granary_query::session::utf8_prefix(query);
@@ -391,19 +593,30 @@ fn execute(
         session.settings.clone(),
         session.limits,
     );
-    if let Some(db) = database {
+    if let Some(db) = request.database {
         session.database = db;
     }
-    let result = (|| {
-        session.set(settings)?;
-        if is_get && !is_read_only(sql) {
-            return Err(QueryError::new(
-                granary_query::ErrorCode::BadArguments,
-                "Cannot execute query in readonly mode: GET requests are read-only, use POST",
-            ));
-        }
-        session.execute_bytes(query)
-    })();
+    session.readonly = request.readonly;
+    session.user = request.user;
+    session.params = request.params;
+    let result = session
+        .set(&request.settings)
+        .and_then(|()| session.execute_bytes(query))
+        .map_err(|e| {
+            if request.is_get && e.code() == granary_query::ErrorCode::Readonly as i32 {
+                QueryError::new(
+                    granary_query::ErrorCode::Readonly,
+                    format!(
+                        "{}. For queries over HTTP, method GET implies readonly. \
+                         You should use method POST for modifying queries",
+                        e.message()
+                    ),
+                )
+            } else {
+                e
+            }
+        });
+    session.params.clear();
     if persistent {
         let keyword = first_keyword(sql);
         let ok = result.is_ok();
@@ -445,14 +658,4 @@ fn first_keyword(sql: &str) -> String {
         .next()
         .unwrap_or("")
         .to_ascii_uppercase()
-}
-
-/// Whether a statement only reads (what GET may run): SELECT, SHOW, DESCRIBE, EXISTS,
-/// EXPLAIN, WITH.
-fn is_read_only(sql: &str) -> bool {
-    let first = first_keyword(sql);
-    matches!(
-        first.as_str(),
-        "SELECT" | "SHOW" | "DESCRIBE" | "DESC" | "EXISTS" | "EXPLAIN" | "WITH" | ""
-    ) || sql.trim_start().starts_with('(')
 }

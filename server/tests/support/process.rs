@@ -19,10 +19,16 @@ pub struct Server {
 impl Server {
     /// Starts `granary server --listen 127.0.0.1:0` on `data_dir`; waits until it listens.
     pub fn start(data_dir: &std::path::Path) -> Server {
+        Server::start_with_args(data_dir, &[])
+    }
+
+    /// Like [`Server::start`], with extra flags for `granary server`.
+    pub fn start_with_args(data_dir: &std::path::Path, extra: &[&std::ffi::OsStr]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_granary"))
             .env_remove("GRANARY_LOG")
             .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
