@@ -98,6 +98,8 @@ impl ConsumerTask {
             .set("heartbeat.interval.ms", "1000")
             // A topic that does not exist yet is looked for again this often.
             .set("topic.metadata.refresh.interval.ms", "2000")
+            // Prefetch deeply: a batch should find its messages already fetched.
+            .set("queued.min.messages", "1000000")
             .create_with_context(context)
             .map_err(|e| format!("cannot create a Kafka consumer: {e}"))?;
         let topics: Vec<&str> = self.settings.topics.iter().map(|t| t.as_str()).collect();
@@ -195,7 +197,9 @@ impl ConsumerTask {
         batch: &Batch,
         columns: Vec<(String, granary_storage::types::DataType)>,
     ) -> Result<(), String> {
+        let started = Instant::now();
         let block = to_block(batch, &self.table, &self.settings).map_err(|e| e.to_string())?;
+        let parsed = started.elapsed();
         let next = batch.next_offsets();
         let mut txn = self.engine.begin();
         push_to_views(ctx, &self.name, columns, &block.batch, &mut txn, 0)
@@ -207,6 +211,11 @@ impl ConsumerTask {
             );
         }
         txn.commit().map_err(|e| e.to_string())?;
+        tracing::debug!(
+            "kafka batch of {} messages: parsed in {parsed:?}, committed in {:?}",
+            batch.len(),
+            started.elapsed() - parsed
+        );
         let mut tpl = TopicPartitionList::new();
         for ((topic, partition), offset) in &next {
             let _ = tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset));
