@@ -33,6 +33,10 @@ use super::watermark::cached_high_watermark;
 
 pub use granary_query::kafka_consumers::ConsumerStatus;
 
+/// Messages polled between two reads of the clock (a batch's deadline is checked that
+/// often while messages flow; reading it per message cost a few percent).
+const CLOCK_EVERY: u32 = 64;
+
 /// Everything a consumer thread needs.
 pub(crate) struct ConsumerTask {
     pub engine: Arc<StorageEngine>,
@@ -84,6 +88,7 @@ impl ConsumerTask {
             engine: self.engine.clone(),
             group: self.settings.group_name.clone(),
             reset: Mutex::new(HashSet::new()),
+            reset_pending: AtomicBool::new(false),
             status: self.status.clone(),
             stop: self.stop.clone(),
         };
@@ -100,6 +105,8 @@ impl ConsumerTask {
             .set("topic.metadata.refresh.interval.ms", "2000")
             // Prefetch deeply: a batch should find its messages already fetched.
             .set("queued.min.messages", "1000000")
+            // An empty fetch waits at most this long at the broker (freshness).
+            .set("fetch.wait.max.ms", "100")
             .create_with_context(context)
             .map_err(|e| format!("cannot create a Kafka consumer: {e}"))?;
         let topics: Vec<&str> = self.settings.topics.iter().map(|t| t.as_str()).collect();
@@ -125,13 +132,20 @@ impl ConsumerTask {
         while !self.stop.load(Ordering::Acquire) {
             batch.clear();
             let deadline = Instant::now() + self.settings.flush_interval;
-            while batch.len() < self.settings.max_block_size && !self.stop.load(Ordering::Acquire) {
-                let now = Instant::now();
-                if now >= deadline {
-                    break;
+            // The clock is read every CLOCK_EVERY messages, or after a poll that found none.
+            let mut wait = Duration::ZERO;
+            let mut since_clock = CLOCK_EVERY;
+            while batch.len() < self.settings.max_block_size {
+                if since_clock >= CLOCK_EVERY {
+                    let now = Instant::now();
+                    if now >= deadline || self.stop.load(Ordering::Acquire) {
+                        break;
+                    }
+                    wait = (deadline - now)
+                        .min(self.settings.poll_timeout.max(Duration::from_millis(10)));
+                    since_clock = 0;
                 }
-                let wait =
-                    (deadline - now).min(self.settings.poll_timeout.max(Duration::from_millis(10)));
+                since_clock += 1;
                 let polled = consumer.poll(wait);
                 // A rebalance (run inside `poll`) restarts the partitions it touched from
                 // the offsets it chose, or hands them to another member: what was collected
@@ -141,7 +155,7 @@ impl ConsumerTask {
                     batch.remove_partitions(&reset);
                 }
                 match polled {
-                    None => continue,
+                    None => since_clock = CLOCK_EVERY,
                     Some(Ok(m)) => batch.push(&MessageRecord {
                         topic: m.topic(),
                         partition: m.partition(),
@@ -158,7 +172,7 @@ impl ConsumerTask {
                             })
                             .unwrap_or_default(),
                     }),
-                    Some(Err(KafkaError::PartitionEOF(_))) => continue,
+                    Some(Err(KafkaError::PartitionEOF(_))) => since_clock = CLOCK_EVERY,
                     Some(Err(e)) => {
                         self.status.lock().push_exception(e.to_string());
                         tracing::debug!("kafka poll error: {e}");

@@ -38,6 +38,9 @@ pub(crate) struct SeekingContext {
     pub group: String,
     /// Partitions assigned or revoked since the poll loop last looked.
     pub reset: Mutex<HashSet<(String, i32)>>,
+    /// Whether `reset` may be non-empty: the poll loop checks it for every message, so it
+    /// takes the lock only after a rebalance.
+    pub reset_pending: AtomicBool,
     /// What `system.kafka_consumers` shows.
     pub status: Arc<Mutex<ConsumerStatus>>,
     /// Set when the consumer is stopping: revocation then commits without waiting.
@@ -54,6 +57,9 @@ impl SeekingContext {
 
     /// Takes the partitions whose collected messages must be dropped.
     pub fn take_reset(&self) -> HashSet<(String, i32)> {
+        if !self.reset_pending.swap(false, Ordering::AcqRel) {
+            return HashSet::new();
+        }
         std::mem::take(&mut *self.reset.lock())
     }
 
@@ -91,6 +97,7 @@ impl SeekingContext {
             }
             reset.insert((a.topic.clone(), a.partition));
         }
+        self.reset_pending.store(true, Ordering::Release);
         drop(reset);
         if let Err(e) = consumer.assign(tpl) {
             tracing::warn!("kafka assign failed: {e}");
@@ -111,6 +118,7 @@ impl SeekingContext {
             }
             reset.insert((topic.to_string(), partition));
         }
+        self.reset_pending.store(true, Ordering::Release);
         drop(reset);
         if handover.count() > 0 {
             let mode = if self.stop.load(Ordering::Acquire) {

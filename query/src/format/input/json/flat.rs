@@ -14,6 +14,9 @@ use serde_json::Value;
 use super::push_value;
 use crate::format::input::RawInput;
 
+/// Up to this many columns a key is found by comparing names, not by hashing.
+const LINEAR_LOOKUP_COLUMNS: usize = 16;
+
 /// Integers longer than this go through serde_json, which prints large ones its own way.
 const MAX_PLAIN_DIGITS: usize = 18;
 
@@ -98,9 +101,15 @@ fn scan(
             return None;
         }
         p = ws(data, p + 1);
-        let column = match index.get(key) {
-            Some(&c) if seen[c] => return None,
-            Some(&c) => {
+        // A short scan beats hashing the key for the few columns of a typical table.
+        let found = if columns.len() <= LINEAR_LOOKUP_COLUMNS {
+            columns.iter().position(|(n, _)| n == key)
+        } else {
+            index.get(key).copied()
+        };
+        let column = match found {
+            Some(c) if seen[c] => return None,
+            Some(c) => {
                 seen[c] = true;
                 Some(c)
             }
