@@ -132,6 +132,14 @@ fn a_missing_topic_is_consumed_once_created() {
         query(&server, "SELECT count() FROM system.kafka_consumers"),
         "1"
     );
+    // The error is there for whoever looks.
+    wait_until(
+        &server,
+        "SELECT exceptions.text FROM system.kafka_consumers",
+        Duration::from_secs(20),
+        |a| a.contains("UnknownTopicOrPartition") && a.contains("late"),
+        "an error naming the missing topic",
+    );
     cluster.create_topic("late", 2, 1).expect("create topic");
     let topic = Topic::new(&brokers, "late");
     topic.send_ids(0..500);

@@ -174,7 +174,11 @@ impl ConsumerTask {
                     }),
                     Some(Err(KafkaError::PartitionEOF(_))) => since_clock = CLOCK_EVERY,
                     Some(Err(e)) => {
-                        self.status.lock().push_exception(e.to_string());
+                        // librdkafka's consumer errors do not say which topic.
+                        let topics = self.settings.topics.join(", ");
+                        self.status
+                            .lock()
+                            .push_exception(format!("{e} (consuming {topics})"));
                         tracing::debug!("kafka poll error: {e}");
                     }
                 }
