@@ -2,8 +2,11 @@
 //! consumer threads, and the engine that starts and stops them as views come and go.
 
 mod batch;
+mod block;
 mod consumer;
 mod manager;
+mod rebalance;
+mod watermark;
 
 pub use batch::{Batch, MessageRecord};
 pub use consumer::ConsumerStatus;

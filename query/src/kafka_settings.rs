@@ -56,7 +56,7 @@ pub struct KafkaSettings {
     /// `kafka_max_block_size`: most messages per batch.
     pub max_block_size: usize,
     /// `kafka_flush_interval_ms`: longest a batch waits for more messages (default
-    /// 500 ms, so a message is queryable within a second).
+    /// 250 ms, so a message is queryable well within a second).
     pub flush_interval: Duration,
     /// `kafka_skip_broken_messages`: broken messages a batch may skip.
     pub skip_broken_messages: u64,
@@ -96,7 +96,7 @@ impl KafkaSettings {
             format: String::new(),
             num_consumers: 1,
             max_block_size: 65_536,
-            flush_interval: Duration::from_millis(500),
+            flush_interval: Duration::from_millis(250),
             skip_broken_messages: 0,
             handle_error_mode: ErrorMode::Default,
             client_id: None,
@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(s.topics, ["a", "b"]);
         assert_eq!(s.num_consumers, 2);
         assert_eq!(s.handle_error_mode, ErrorMode::Stream);
-        assert_eq!(s.flush_interval, Duration::from_millis(500));
+        assert_eq!(s.flush_interval, Duration::from_millis(250));
         let err =
             KafkaSettings::from_table(&table(&[], &[("kafka_broker_list", "b")])).unwrap_err();
         assert_eq!(err.code(), 42);

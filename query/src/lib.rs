@@ -7,6 +7,7 @@ pub mod columnar;
 pub mod error;
 pub mod format;
 pub mod functions;
+pub mod kafka_consumers;
 pub mod kafka_settings;
 pub mod plan;
 pub mod session;

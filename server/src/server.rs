@@ -117,6 +117,7 @@ pub async fn run(args: ServerArgs) -> Result<(), ServerError> {
     let mut merges = engine.start_background_merges(usize::from(args.background_merge_threads));
     // Consumers for every Kafka table a materialized view reads.
     let kafka = granary_ingest::KafkaEngine::start(engine.clone());
+    granary_query::kafka_consumers::register_source(Arc::downgrade(&kafka) as _);
     let state = Arc::new(ServerState::new(data_dir, engine).with_users(users));
 
     let listener = bind(&args.listen).await?;

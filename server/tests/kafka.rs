@@ -6,119 +6,26 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer};
-use rdkafka::ClientConfig;
+use support::kafka::{create_pipeline, kafka_table, query, wait_for, Topic};
 use support::process::Server;
 use support::request;
-
-fn query(server: &Server, sql: &str) -> String {
-    let r = request(server.addr, "POST", "/", sql.as_bytes());
-    assert_eq!(r.status, 200, "{sql}: {}", r.text());
-    r.text().trim().to_string()
-}
-
-struct Topic<'a> {
-    _cluster: &'a MockCluster<'static, DefaultProducerContext>,
-    producer: BaseProducer,
-    name: String,
-}
-
-impl Topic<'_> {
-    fn new<'a>(
-        cluster: &'a MockCluster<'static, DefaultProducerContext>,
-        name: &str,
-        partitions: i32,
-    ) -> Topic<'a> {
-        cluster
-            .create_topic(name, partitions, 1)
-            .expect("create topic");
-        let producer: BaseProducer = ClientConfig::new()
-            .set("bootstrap.servers", cluster.bootstrap_servers())
-            .set("linger.ms", "5")
-            .create()
-            .expect("producer");
-        Topic {
-            _cluster: cluster,
-            producer,
-            name: name.to_string(),
-        }
-    }
-
-    fn send(&self, key: &str, payload: &str) {
-        loop {
-            match self
-                .producer
-                .send(BaseRecord::to(&self.name).key(key).payload(payload))
-            {
-                Ok(()) => return,
-                Err((e, _)) => {
-                    eprintln!("produce retry: {e}");
-                    self.producer.poll(Duration::from_millis(50));
-                }
-            }
-        }
-    }
-
-    fn flush(&self) {
-        self.producer
-            .flush(Duration::from_secs(30))
-            .expect("flush producer");
-    }
-}
-
-fn wait_for(server: &Server, sql: &str, want: &str, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        last = query(server, sql);
-        if last == want {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("{sql}: waited {timeout:?} for {want:?}, last answer {last:?}");
-}
-
-fn kafka_table(name: &str, brokers: &str, topic: &str, group: &str, extra: &str) -> String {
-    format!(
-        "CREATE TABLE {name} (id UInt64, kind String) ENGINE = Kafka SETTINGS \
-         kafka_broker_list = '{brokers}', kafka_topic_list = '{topic}', \
-         kafka_group_name = '{group}', kafka_format = 'JSONEachRow', \
-         kafka_flush_interval_ms = 200{extra}"
-    )
-}
 
 #[test]
 fn consumes_exactly_once_across_kill_9() {
     let cluster = MockCluster::new(3).expect("mock cluster");
     let brokers = cluster.bootstrap_servers();
-    let topic = Topic::new(&cluster, "events", 3);
+    cluster.create_topic("events", 3, 1).expect("create topic");
+    let topic = Topic::new(&brokers, "events");
     let dir = tempfile::tempdir().expect("tempdir");
     let mut server = Server::start(dir.path());
-    query(&server, &kafka_table("queue", &brokers, "events", "g1", ""));
-    query(
-        &server,
-        "CREATE TABLE events (id UInt64, kind String, partition UInt64, offset UInt64, topic String) \
-         ENGINE = MergeTree ORDER BY id",
-    );
-    query(
-        &server,
-        "CREATE MATERIALIZED VIEW events_mv TO events AS \
-         SELECT id, kind, _partition AS partition, _offset AS offset, _topic AS topic FROM queue",
-    );
+    create_pipeline(&server, &brokers, "events", "g1");
     let mut produced = 0u64;
     let mut produce = |n: u64| {
-        for _ in 0..n {
-            topic.send(
-                &produced.to_string(),
-                &format!(r#"{{"id":{produced},"kind":"k{}"}}"#, produced % 7),
-            );
-            produced += 1;
-        }
-        topic.flush();
+        topic.send_ids(produced..produced + n);
+        produced += n;
     };
     produce(1000);
     wait_for(
@@ -133,6 +40,22 @@ fn consumes_exactly_once_across_kill_9() {
             "SELECT uniqExact(partition), any(topic) FROM events"
         ),
         "3\tevents"
+    );
+    // system.kafka_consumers: one consumer holding the three partitions, caught up.
+    assert_eq!(
+        query(
+            &server,
+            "SELECT database, table, consumer_id, is_currently_used, num_messages_read, \
+             num_commits > 0, last_commit_time > 0, last_poll_time > 0 \
+             FROM system.kafka_consumers"
+        ),
+        "default\tqueue\tgranary-default-queue-0\t1\t1000\t1\t1\t1"
+    );
+    wait_for(
+        &server,
+        "SELECT assignments.lag, assignments.topic FROM system.kafka_consumers",
+        "[0,0,0]\t['events','events','events']",
+        Duration::from_secs(10),
     );
     // Kill -9 mid-stream, ten times.
     for round in 0..10u64 {
@@ -167,8 +90,10 @@ fn consumes_exactly_once_across_kill_9() {
 fn broken_messages_skip_fail_and_stream() {
     let cluster = MockCluster::new(1).expect("mock cluster");
     let brokers = cluster.bootstrap_servers();
-    let skip = Topic::new(&cluster, "skip", 1);
-    let stream = Topic::new(&cluster, "stream", 1);
+    cluster.create_topic("skip", 1, 1).expect("create topic");
+    cluster.create_topic("stream", 1, 1).expect("create topic");
+    let skip = Topic::new(&brokers, "skip");
+    let stream = Topic::new(&brokers, "stream");
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start(dir.path());
     // Default mode: up to 1 broken message per batch is skipped.

@@ -1,294 +1,209 @@
-//! A batch of Kafka messages turned into one block: the table's columns parsed from the
-//! payloads in the table's format, then the virtual columns from each message's metadata.
-//!
-//! Fast path: the payloads are joined with newlines and parsed at once; when that yields
-//! one row per message, rows map to messages one to one. Otherwise (a broken message, a
-//! message with several rows or none) every message is parsed on its own, so broken ones
-//! are known: skipped within `kafka_skip_broken_messages`, or in stream mode delivered as
-//! a row of defaults with `_raw_message` and `_error`.
+//! A batch of Kafka messages as they are collected: column-wise buffers that grow once
+//! and are reused from batch to batch, so consuming allocates nothing per message.
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet};
 
-use arrow::array::{
-    Array, ArrayRef, BinaryBuilder, Int64Builder, ListBuilder, UInt32Builder, UInt64Array,
-};
-use arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use granary_query::columnar::type_default;
-use granary_query::error::{ErrorCode, QueryError, Result};
-use granary_query::format::input::{parse_input_detailed, InputSettings};
-use granary_query::kafka_settings::{ErrorMode, KafkaSettings};
-use granary_query::plan::stream::{block_schema, external_columns};
-use granary_query::session::to_carrier;
-use granary_storage::types::DataType;
-use granary_storage::view::ExternalTable;
-
-/// One consumed message, owned.
+/// One consumed message, borrowed from the consumer while it is added to a batch.
 #[derive(Clone, Debug, Default)]
-pub struct MessageRecord {
+pub struct MessageRecord<'a> {
     /// The topic.
-    pub topic: String,
+    pub topic: &'a str,
     /// The partition.
     pub partition: i32,
     /// The offset.
     pub offset: i64,
     /// The message timestamp in milliseconds, if it has one.
     pub timestamp_ms: Option<i64>,
-    /// The key.
-    pub key: Option<Vec<u8>>,
+    /// The key (empty for none).
+    pub key: &'a [u8],
     /// The payload (empty for none).
-    pub payload: Vec<u8>,
+    pub payload: &'a [u8],
     /// The headers, as (name, value).
-    pub headers: Vec<(String, Vec<u8>)>,
+    pub headers: Vec<(&'a str, &'a [u8])>,
 }
 
-/// Messages collected for one block.
+/// What a batch keeps of each message besides its payload and key.
+#[derive(Clone, Copy, Debug)]
+struct Meta {
+    topic: u32,
+    partition: i32,
+    offset: i64,
+    timestamp_ms: Option<i64>,
+}
+
+/// Messages collected for one block, stored column-wise in a few growing buffers (no
+/// allocation per message): payloads back to back, each followed by a newline, so a
+/// newline-separated format parses the whole batch in one call.
 #[derive(Debug, Default)]
 pub struct Batch {
-    /// The messages, in arrival order.
-    pub messages: Vec<MessageRecord>,
-}
-
-/// A block built from a batch.
-pub struct Block {
-    /// The rows: the table's columns, then the virtual ones.
-    pub batch: RecordBatch,
-    /// Broken messages skipped (default mode).
-    pub skipped: u64,
-}
-
-/// Formats whose rows are separated by newlines, so payloads can be joined and parsed at
-/// once.
-fn joinable(format: &str) -> bool {
-    !matches!(
-        format,
-        "RowBinary" | "RowBinaryWithNames" | "RowBinaryWithNamesAndTypes" | "Native"
-    )
+    /// The distinct topics; `Meta::topic` indexes them.
+    topics: Vec<String>,
+    meta: Vec<Meta>,
+    /// The payloads, each followed by `\n`.
+    data: Vec<u8>,
+    /// Where each payload ends in `data` (its newline's position).
+    payload_ends: Vec<usize>,
+    keys: Vec<u8>,
+    key_ends: Vec<usize>,
+    /// (message index, name, value), in message order.
+    headers: Vec<(usize, String, Vec<u8>)>,
+    /// Whether some payload is empty or holds a newline itself (no one-call parse then).
+    irregular: bool,
 }
 
 impl Batch {
-    /// Builds the block of this batch for `table`.
-    pub fn to_block(&self, table: &ExternalTable, settings: &KafkaSettings) -> Result<Block> {
-        let own: Vec<(String, DataType)> = table
-            .columns
-            .iter()
-            .map(|c| (c.name.clone(), c.data_type.clone()))
-            .collect();
-        let input = InputSettings::default();
-        // (per own column, the arrays of the pieces), and per row the message index and
-        // the broken message's error, if any.
-        let mut pieces: Vec<Vec<ArrayRef>> = vec![Vec::new(); own.len()];
-        let mut row_message: Vec<usize> = Vec::new();
-        let mut row_error: Vec<Option<String>> = Vec::new();
-        let mut skipped = 0u64;
-        let fast = if joinable(&settings.format) && !self.messages.is_empty() {
-            let mut data = Vec::new();
-            for m in &self.messages {
-                data.extend_from_slice(&m.payload);
-                data.push(b'\n');
+    /// Messages in the batch.
+    pub fn len(&self) -> usize {
+        self.meta.len()
+    }
+
+    /// Whether the batch has no message.
+    pub fn is_empty(&self) -> bool {
+        self.meta.is_empty()
+    }
+
+    /// Empties the batch, keeping its buffers for the next one.
+    pub fn clear(&mut self) {
+        self.topics.clear();
+        self.meta.clear();
+        self.data.clear();
+        self.payload_ends.clear();
+        self.keys.clear();
+        self.key_ends.clear();
+        self.headers.clear();
+        self.irregular = false;
+    }
+
+    /// Appends a message.
+    pub fn push(&mut self, m: &MessageRecord<'_>) {
+        let topic = match self.topics.iter().position(|t| t == m.topic) {
+            Some(i) => i,
+            None => {
+                self.topics.push(m.topic.to_string());
+                self.topics.len() - 1
             }
-            parse_input_detailed(&settings.format, &data, &own, &input)
-                .ok()
-                .filter(|p| p.rows == self.messages.len() && p.skipped == 0)
-        } else {
-            None
         };
-        if let Some(parsed) = fast {
-            for (i, c) in parsed.columns.into_iter().enumerate() {
-                pieces[i].push(c.array);
-            }
-            row_message.extend(0..self.messages.len());
-            row_error.resize(self.messages.len(), None);
+        self.meta.push(Meta {
+            topic: topic as u32,
+            partition: m.partition,
+            offset: m.offset,
+            timestamp_ms: m.timestamp_ms,
+        });
+        self.irregular |= m.payload.is_empty() || m.payload.contains(&b'\n');
+        self.data.extend_from_slice(m.payload);
+        self.payload_ends.push(self.data.len());
+        self.data.push(b'\n');
+        self.keys.extend_from_slice(m.key);
+        self.key_ends.push(self.keys.len());
+        for (name, value) in &m.headers {
+            self.headers
+                .push((self.meta.len() - 1, name.to_string(), value.to_vec()));
+        }
+    }
+
+    /// The topic of message `i`.
+    pub fn topic(&self, i: usize) -> &str {
+        &self.topics[self.meta[i].topic as usize]
+    }
+
+    /// The partition of message `i`.
+    pub fn partition(&self, i: usize) -> i32 {
+        self.meta[i].partition
+    }
+
+    /// The payload of message `i`.
+    pub fn payload(&self, i: usize) -> &[u8] {
+        let start = if i == 0 {
+            0
         } else {
-            for (mi, m) in self.messages.iter().enumerate() {
-                match parse_input_detailed(&settings.format, &m.payload, &own, &input) {
-                    Ok(p) => {
-                        for (i, c) in p.columns.into_iter().enumerate() {
-                            pieces[i].push(c.array);
-                        }
-                        row_message.extend(std::iter::repeat_n(mi, p.rows));
-                        row_error.extend(std::iter::repeat_n(None, p.rows));
+            self.payload_ends[i - 1] + 1
+        };
+        &self.data[start..self.payload_ends[i]]
+    }
+
+    /// The offset of message `i`.
+    pub fn offset(&self, i: usize) -> i64 {
+        self.meta[i].offset
+    }
+
+    /// The timestamp of message `i` in milliseconds, if it has one.
+    pub fn timestamp_ms(&self, i: usize) -> Option<i64> {
+        self.meta[i].timestamp_ms
+    }
+
+    /// The key of message `i` (empty for none).
+    pub fn key(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.key_ends[i - 1] };
+        &self.keys[start..self.key_ends[i]]
+    }
+
+    /// The headers of message `i`, as (name, value).
+    pub fn headers(&self, i: usize) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        let from = self.headers.partition_point(|h| h.0 < i);
+        self.headers[from..]
+            .iter()
+            .take_while(move |h| h.0 == i)
+            .map(|(_, n, v)| (n.as_str(), v.as_slice()))
+    }
+
+    /// All payloads, each followed by a newline, when every payload is one non-empty line
+    /// (so a newline-separated format yields one row per message); `None` otherwise.
+    pub fn joined_payloads(&self) -> Option<&[u8]> {
+        (!self.irregular).then_some(self.data.as_slice())
+    }
+
+    /// The next offset to read of every (topic, partition) in the batch.
+    pub fn next_offsets(&self) -> BTreeMap<(String, i32), i64> {
+        let mut next: BTreeMap<(String, i32), i64> = BTreeMap::new();
+        let mut last: Option<(u32, i32, i64)> = None;
+        for m in &self.meta {
+            // Runs of one partition are the common case: one map update per run.
+            match &mut last {
+                Some((t, p, o)) if *t == m.topic && *p == m.partition => *o = (*o).max(m.offset),
+                _ => {
+                    if let Some((t, p, o)) = last.take() {
+                        let e = next
+                            .entry((self.topics[t as usize].clone(), p))
+                            .or_insert(0);
+                        *e = (*e).max(o + 1);
                     }
-                    Err(e) => match settings.handle_error_mode {
-                        ErrorMode::Stream => {
-                            for (i, (_, ty)) in own.iter().enumerate() {
-                                pieces[i].push(type_default(ty, 1)?);
-                            }
-                            row_message.push(mi);
-                            row_error.push(Some(e.message().to_string()));
-                        }
-                        ErrorMode::Default => {
-                            skipped += 1;
-                            if skipped > settings.skip_broken_messages {
-                                return Err(QueryError::new(
-                                    ErrorCode::IncorrectData,
-                                    format!(
-                                        "{} broken messages in a batch, more than kafka_skip_broken_messages = {}; first at topic {} partition {} offset {}: {}",
-                                        skipped,
-                                        settings.skip_broken_messages,
-                                        m.topic,
-                                        m.partition,
-                                        m.offset,
-                                        e.message()
-                                    ),
-                                ));
-                            }
-                        }
-                    },
+                    last = Some((m.topic, m.partition, m.offset));
                 }
             }
         }
-        let rows = row_message.len();
-        let mut arrays = Vec::new();
-        for (i, (_, ty)) in own.iter().enumerate() {
-            let refs: Vec<&dyn Array> = pieces[i].iter().map(|a| a.as_ref()).collect();
-            arrays.push(if refs.is_empty() {
-                type_default(ty, 0)?
-            } else {
-                arrow::compute::concat(&refs)?
+        if let Some((t, p, o)) = last {
+            let e = next
+                .entry((self.topics[t as usize].clone(), p))
+                .or_insert(0);
+            *e = (*e).max(o + 1);
+        }
+        next
+    }
+
+    /// Drops the messages of the given (topic, partition)s.
+    pub fn remove_partitions(&mut self, gone: &HashSet<(String, i32)>) {
+        let hit = |b: &Batch, i: usize| {
+            gone.iter()
+                .any(|(t, p)| *p == b.partition(i) && t == b.topic(i))
+        };
+        if !(0..self.len()).any(|i| hit(self, i)) {
+            return;
+        }
+        let old = std::mem::take(self);
+        for i in 0..old.len() {
+            if hit(&old, i) {
+                continue;
+            }
+            let m = old.meta[i];
+            self.push(&MessageRecord {
+                topic: old.topic(i),
+                partition: m.partition,
+                offset: m.offset,
+                timestamp_ms: m.timestamp_ms,
+                key: old.key(i),
+                payload: old.payload(i),
+                headers: old.headers(i).collect(),
             });
         }
-        arrays.extend(self.virtual_columns(&row_message, &row_error, settings)?);
-        let columns = external_columns(table);
-        let fixed = arrays
-            .into_iter()
-            .zip(&columns)
-            .map(|(a, (_, ty))| to_carrier(a, ty))
-            .collect::<Result<Vec<_>>>()?;
-        let opts = RecordBatchOptions::new().with_row_count(Some(rows));
-        let batch = RecordBatch::try_new_with_options(block_schema(&columns), fixed, &opts)?;
-        Ok(Block { batch, skipped })
-    }
-
-    /// The virtual columns, one row per entry of `row_message`.
-    fn virtual_columns(
-        &self,
-        row_message: &[usize],
-        row_error: &[Option<String>],
-        settings: &KafkaSettings,
-    ) -> Result<Vec<ArrayRef>> {
-        let msgs: Vec<&MessageRecord> = row_message.iter().map(|&i| &self.messages[i]).collect();
-        let mut topic = BinaryBuilder::new();
-        let mut key = BinaryBuilder::new();
-        let mut ts = UInt32Builder::new();
-        let mut ts_ms = Int64Builder::new();
-        let mut names = ListBuilder::new(BinaryBuilder::new());
-        let mut values = ListBuilder::new(BinaryBuilder::new());
-        for m in &msgs {
-            topic.append_value(m.topic.as_bytes());
-            key.append_value(m.key.as_deref().unwrap_or_default());
-            match m.timestamp_ms {
-                Some(t) if t >= 0 => {
-                    ts.append_value((t / 1000).min(u32::MAX as i64) as u32);
-                    ts_ms.append_value(t);
-                }
-                _ => {
-                    ts.append_null();
-                    ts_ms.append_null();
-                }
-            }
-            for (n, v) in &m.headers {
-                names.values().append_value(n.as_bytes());
-                values.values().append_value(v);
-            }
-            names.append(true);
-            values.append(true);
-        }
-        let mut out: Vec<ArrayRef> = vec![
-            Arc::new(topic.finish()),
-            Arc::new(key.finish()),
-            Arc::new(UInt64Array::from_iter_values(
-                msgs.iter().map(|m| m.offset.max(0) as u64),
-            )),
-            Arc::new(UInt64Array::from_iter_values(
-                msgs.iter().map(|m| m.partition.max(0) as u64),
-            )),
-            Arc::new(ts.finish()),
-            Arc::new(ts_ms.finish()),
-            Arc::new(names.finish()),
-            Arc::new(values.finish()),
-        ];
-        if settings.handle_error_mode == ErrorMode::Stream {
-            let mut raw = BinaryBuilder::new();
-            let mut error = BinaryBuilder::new();
-            for (m, e) in msgs.iter().zip(row_error) {
-                match e {
-                    Some(e) => {
-                        raw.append_value(&m.payload);
-                        error.append_value(e.as_bytes());
-                    }
-                    None => {
-                        raw.append_value(b"");
-                        error.append_value(b"");
-                    }
-                }
-            }
-            out.push(Arc::new(raw.finish()));
-            out.push(Arc::new(error.finish()));
-        }
-        Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use granary_storage::schema::ColumnDef;
-
-    fn table(mode: &str) -> ExternalTable {
-        ExternalTable {
-            engine: "Kafka".into(),
-            engine_args: vec!["b".into(), "t".into(), "g".into(), "JSONEachRow".into()],
-            settings: vec![
-                ("kafka_handle_error_mode".into(), mode.into()),
-                ("kafka_skip_broken_messages".into(), "1".into()),
-            ],
-            columns: vec![
-                ColumnDef::new("id", DataType::UInt64),
-                ColumnDef::new("s", DataType::String),
-            ],
-            create_query: String::new(),
-        }
-    }
-
-    fn msg(offset: i64, payload: &str) -> MessageRecord {
-        MessageRecord {
-            topic: "t".into(),
-            partition: 2,
-            offset,
-            timestamp_ms: Some(1_700_000_000_123),
-            key: Some(b"k".to_vec()),
-            payload: payload.as_bytes().to_vec(),
-            headers: vec![("h".into(), b"v".to_vec())],
-        }
-    }
-
-    #[test]
-    fn fast_path_broken_skipped_and_stream_mode() {
-        let t = table("default");
-        let s = KafkaSettings::from_table(&t).unwrap();
-        let b = Batch {
-            messages: vec![msg(5, r#"{"id":1,"s":"a"}"#), msg(6, r#"{"id":2}"#)],
-        };
-        let block = b.to_block(&t, &s).unwrap();
-        assert_eq!(block.batch.num_rows(), 2);
-        assert_eq!(block.batch.num_columns(), 2 + 8);
-        let b = Batch {
-            messages: vec![
-                msg(5, r#"{"id":1}"#),
-                msg(6, "not json"),
-                msg(7, r#"{"id":3}"#),
-            ],
-        };
-        let block = b.to_block(&t, &s).unwrap();
-        assert_eq!((block.batch.num_rows(), block.skipped), (2, 1));
-        let b = Batch {
-            messages: vec![msg(5, "bad"), msg(6, "worse")],
-        };
-        assert_eq!(b.to_block(&t, &s).err().map(|e| e.code()), Some(117));
-        let t = table("stream");
-        let s = KafkaSettings::from_table(&t).unwrap();
-        let block = b.to_block(&t, &s).unwrap();
-        assert_eq!(block.batch.num_rows(), 2);
-        assert_eq!(block.batch.num_columns(), 2 + 10);
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use granary_query::kafka_consumers::KafkaConsumersSource;
 use granary_query::kafka_settings::KafkaSettings;
 use granary_storage::view::{ExternalTable, QualifiedName};
 use granary_storage::StorageEngine;
@@ -159,7 +160,8 @@ impl KafkaEngine {
         }
     }
 
-    /// The status of every consumer, for `system.kafka_consumers`.
+    /// The status of every consumer, for `system.kafka_consumers`, sorted by table and
+    /// consumer id.
     pub fn consumers(&self) -> Vec<ConsumerStatus> {
         let running = self.running.lock();
         let mut out: Vec<ConsumerStatus> = running
@@ -184,6 +186,12 @@ impl KafkaEngine {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
+    }
+}
+
+impl KafkaConsumersSource for KafkaEngine {
+    fn kafka_consumers(&self) -> Vec<ConsumerStatus> {
+        self.consumers()
     }
 }
 

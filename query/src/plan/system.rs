@@ -1,7 +1,8 @@
 //! ClickHouse's `system` database: `one`, `numbers`, `databases`, `tables`, `columns`,
-//! `parts`, `merges`, `settings`, `functions` and `formats`, with ClickHouse's column names
-//! and types (a subset of each table's columns, in ClickHouse's order), materialised as
-//! in-memory batches when a query reads them.
+//! `parts`, `merges`, `settings`, `functions`, `formats` and `kafka_consumers` (rows from
+//! [`crate::kafka_consumers`]), with ClickHouse's column names and types (a subset of each
+//! table's columns, in ClickHouse's order), materialised as in-memory batches when a query
+//! reads them.
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ pub const SYSTEM_TABLES: &[&str] = &[
     "databases",
     "formats",
     "functions",
+    "kafka_consumers",
     "merges",
     "numbers",
     "one",
@@ -228,6 +230,7 @@ pub fn system_columns(name: &str) -> Option<Vec<(&'static str, DataType)>> {
             ("is_input", "UInt8"),
             ("is_output", "UInt8"),
         ],
+        "kafka_consumers" => crate::kafka_consumers::COLUMNS,
         _ => return None,
     };
     Some(cols.iter().map(|(n, ty)| (*n, t(ty))).collect())
@@ -255,6 +258,10 @@ pub fn system_table(ctx: &QueryContext, name: &str) -> Result<Option<(Source, Sc
                 count: SYSTEM_NUMBERS_ROWS,
             };
             return Ok(Some((source, scope)));
+        }
+        "kafka_consumers" => {
+            let batch = crate::kafka_consumers::batch(&crate::kafka_consumers::consumers())?;
+            return Ok(Some((Source::Batches(vec![batch]), scope)));
         }
         "databases" => databases(ctx),
         "tables" => tables(ctx)?,

@@ -1,6 +1,7 @@
 //! Helpers shared by the server's integration tests: a tiny hand-written HTTP/1.1 client.
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+pub mod kafka;
 pub mod process;
 
 use std::io::{Read, Write};

@@ -64,6 +64,26 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Asks for a graceful shutdown (SIGTERM) and waits up to `timeout`; the exit status,
+    /// or `None` when the process is still running then (it is killed by `drop`).
+    pub fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits pid_t");
+        // SAFETY: `kill` has no memory-safety preconditions; `pid` is our own live child
+        // (not yet waited for, so its id cannot have been reused).
+        let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
+        assert_eq!(rc, 0, "kill(SIGTERM) failed");
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -7,6 +7,8 @@ use granary_storage::types::DataType;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
+mod flat;
+
 use super::fields::Fields;
 use super::literal::write_quoted;
 use super::{expected, map_header, InputSettings, RawInput};
@@ -165,6 +167,16 @@ pub(crate) fn read_each_row(
     columns: &[(String, DataType)],
     settings: &InputSettings,
 ) -> Result<RawInput> {
+    read_each_row_with(data, columns, settings, true)
+}
+
+/// Reads JSONEachRow data, trying each row with the fast path first when `fast`.
+fn read_each_row_with(
+    data: &[u8],
+    columns: &[(String, DataType)],
+    settings: &InputSettings,
+    fast: bool,
+) -> Result<RawInput> {
     let index: HashMap<&str, usize> = columns
         .iter()
         .enumerate()
@@ -174,7 +186,23 @@ pub(crate) fn read_each_row(
     let mut pos = 0;
     let in_array = opens_array(data, &mut pos);
     let mut seen = vec![false; columns.len()];
-    while let Some(obj) = next_value::<Pairs>(data, &mut pos, b'{', in_array) {
+    loop {
+        if fast {
+            let p = skip_separators(data, pos);
+            if data.get(p) == Some(&b'{') {
+                let skip = settings.skip_unknown_fields;
+                if let Some(end) =
+                    flat::read_flat_object(data, p, &index, columns, &mut seen, &mut out, skip)
+                {
+                    out.finish_row();
+                    pos = end;
+                    continue;
+                }
+            }
+        }
+        let Some(obj) = next_value::<Pairs>(data, &mut pos, b'{', in_array) else {
+            break;
+        };
         let res = obj.and_then(|Pairs(pairs)| {
             seen.fill(false);
             for (k, v) in &pairs {
