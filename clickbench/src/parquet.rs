@@ -10,6 +10,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::batch::{to_io, BatchSink};
 use crate::schema::{Kind, COLUMNS};
@@ -41,9 +42,27 @@ pub fn hits_schema() -> SchemaRef {
     ))
 }
 
+/// Columns of nearly unique values, written without a dictionary: it would overflow its page
+/// and fall back to plain encoding anyway, after hashing every value of its first part.
+const NO_DICTIONARY: [&str; 9] = [
+    "WatchID",
+    "UserID",
+    "FUniqID",
+    "HID",
+    "EventTime",
+    "ClientEventTime",
+    "LocalEventTime",
+    "ClientIP",
+    "RemoteIP",
+];
+
 /// The writer settings: Snappy, row groups of `row_group_rows`.
 pub fn writer_properties(row_group_rows: usize) -> WriterProperties {
-    WriterProperties::builder()
+    NO_DICTIONARY
+        .iter()
+        .fold(WriterProperties::builder(), |b, column| {
+            b.set_column_dictionary_enabled(ColumnPath::from(*column), false)
+        })
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(row_group_rows))
         .build()

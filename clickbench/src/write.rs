@@ -292,4 +292,32 @@ mod tests {
             assert!(one == many, "{threads} threads");
         }
     }
+
+    #[test]
+    fn parquet_reads_back_as_the_generated_batches() {
+        let (rows, batch) = (3_000u64, 1_000usize);
+        let path =
+            std::env::temp_dir().join(format!("hits-gen-test-{}.parquet", std::process::id()));
+        let file = std::fs::File::create(&path).unwrap();
+        write_parquet_with(rows, 9, 2, batch, 2 * batch, file).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(&path).unwrap(),
+        )
+        .unwrap()
+        .with_batch_size(batch)
+        .build()
+        .unwrap();
+        let read: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+        std::fs::remove_file(&path).unwrap();
+        let mut g = Generator::new(rows, 9);
+        let mut sink = BatchSink::new(batch);
+        assert_eq!(read.len(), 3);
+        for (i, got) in read.iter().enumerate() {
+            for row in chunk_rows(i as u64, batch as u64, rows) {
+                g.row(row, &mut sink).unwrap();
+            }
+            let want = sink.take_batch().unwrap();
+            assert_eq!(got.columns(), want.columns(), "batch {i}");
+        }
+    }
 }
