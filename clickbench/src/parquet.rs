@@ -6,22 +6,20 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, BinaryBuilder, Int16Builder, Int32Builder, Int64Builder, UInt16Builder,
-};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
+use crate::batch::{to_io, BatchSink};
 use crate::schema::{Kind, COLUMNS};
 use crate::sink::Sink;
 
 /// Rows per Arrow batch handed to the writer.
-const BATCH_ROWS: usize = 1 << 16;
-/// Rows per Parquet row group.
-const ROW_GROUP_ROWS: usize = 1 << 20;
+pub const BATCH_ROWS: usize = 1 << 16;
+/// Rows per Parquet row group (a whole number of batches).
+pub const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// The Arrow type of `kind` in `hits.parquet`.
 pub fn arrow_type(kind: Kind) -> DataType {
@@ -44,124 +42,106 @@ pub fn hits_schema() -> SchemaRef {
     ))
 }
 
-/// One column being built.
-enum Column {
-    I16(Int16Builder),
-    I32(Int32Builder),
-    I64(Int64Builder),
-    U16(UInt16Builder),
-    Bin(BinaryBuilder),
+/// Columns of nearly unique values, written without a dictionary: it would overflow its page
+/// and fall back to plain encoding anyway, after hashing every value of its first part.
+const NO_DICTIONARY: [&str; 9] = [
+    "WatchID",
+    "UserID",
+    "FUniqID",
+    "HID",
+    "EventTime",
+    "ClientEventTime",
+    "LocalEventTime",
+    "ClientIP",
+    "RemoteIP",
+];
+
+/// The writer settings: Snappy, row groups of `row_group_rows`.
+pub fn writer_properties(row_group_rows: usize) -> WriterProperties {
+    NO_DICTIONARY
+        .iter()
+        .fold(WriterProperties::builder(), |b, column| {
+            b.set_column_dictionary_enabled(ColumnPath::from(*column), false)
+        })
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(row_group_rows))
+        .build()
 }
 
-impl Column {
-    fn new(kind: Kind) -> Column {
-        match kind {
-            Kind::I16 => Column::I16(Int16Builder::with_capacity(BATCH_ROWS)),
-            Kind::I32 => Column::I32(Int32Builder::with_capacity(BATCH_ROWS)),
-            Kind::I64 | Kind::DateTime => Column::I64(Int64Builder::with_capacity(BATCH_ROWS)),
-            Kind::Date => Column::U16(UInt16Builder::with_capacity(BATCH_ROWS)),
-            Kind::Str => Column::Bin(BinaryBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 8)),
-        }
-    }
-
-    fn int(&mut self, v: i64) {
-        match self {
-            Column::I16(b) => b.append_value(v as i16),
-            Column::I32(b) => b.append_value(v as i32),
-            Column::I64(b) => b.append_value(v),
-            Column::U16(b) => b.append_value(v as u16),
-            Column::Bin(b) => b.append_value(v.to_string()),
-        }
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        match self {
-            Column::I16(b) => Arc::new(b.finish()),
-            Column::I32(b) => Arc::new(b.finish()),
-            Column::I64(b) => Arc::new(b.finish()),
-            Column::U16(b) => Arc::new(b.finish()),
-            Column::Bin(b) => Arc::new(b.finish()),
-        }
-    }
-}
-
-/// A [`Sink`] that writes `hits.parquet`-shaped Parquet to `W`.
+/// A [`Sink`] that writes `hits.parquet`-shaped Parquet to `W` on the calling thread (see
+/// [`crate::write::write_parquet`] for the parallel writer; both give the same bytes).
 pub struct ParquetSink<W: Write + Send> {
     writer: Option<ArrowWriter<W>>,
-    schema: SchemaRef,
-    columns: Vec<Column>,
-    column: usize,
-    rows: usize,
-}
-
-fn to_io(e: impl std::fmt::Display) -> io::Error {
-    io::Error::other(e.to_string())
+    /// The output, once [`Sink::finish`] wrote the footer.
+    out: Option<W>,
+    rows: BatchSink,
+    batch_rows: usize,
 }
 
 impl<W: Write + Send> ParquetSink<W> {
     /// A sink writing Snappy-compressed Parquet to `out`.
     pub fn new(out: W) -> io::Result<ParquetSink<W>> {
-        let schema = hits_schema();
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .build();
-        let writer = ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(to_io)?;
+        ParquetSink::with_layout(out, BATCH_ROWS, ROW_GROUP_ROWS)
+    }
+
+    /// A sink that hands the writer batches of `batch_rows` rows and cuts row groups of
+    /// `row_group_rows` rows.
+    pub fn with_layout(
+        out: W,
+        batch_rows: usize,
+        row_group_rows: usize,
+    ) -> io::Result<ParquetSink<W>> {
+        let props = writer_properties(row_group_rows);
+        let writer = ArrowWriter::try_new(out, hits_schema(), Some(props)).map_err(to_io)?;
         Ok(ParquetSink {
             writer: Some(writer),
-            schema,
-            columns: COLUMNS.iter().map(|(_, k)| Column::new(*k)).collect(),
-            column: 0,
-            rows: 0,
+            out: None,
+            rows: BatchSink::new(batch_rows),
+            batch_rows: batch_rows.max(1),
         })
     }
 
+    /// The output, after [`Sink::finish`].
+    pub fn into_inner(self) -> Option<W> {
+        self.out
+    }
+
     fn write_batch(&mut self) -> io::Result<()> {
-        if self.rows == 0 {
+        if self.rows.rows() == 0 {
             return Ok(());
         }
-        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(Column::finish).collect();
-        let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(to_io)?;
+        let batch = self.rows.take_batch()?;
         if let Some(w) = self.writer.as_mut() {
             w.write(&batch).map_err(to_io)?;
         }
-        self.rows = 0;
         Ok(())
-    }
-
-    /// The column the next value goes to, advancing the cursor.
-    #[inline]
-    fn next_column(&mut self) -> &mut Column {
-        let c = self.column;
-        self.column += 1;
-        &mut self.columns[c]
     }
 }
 
 impl<W: Write + Send> Sink for ParquetSink<W> {
+    #[inline]
     fn int(&mut self, v: i64) {
-        self.next_column().int(v);
+        self.rows.int(v);
     }
 
+    #[inline]
     fn text(&mut self, v: &[u8]) {
-        match self.next_column() {
-            Column::Bin(b) => b.append_value(v),
-            other => other.int(0),
-        }
+        self.rows.text(v);
     }
 
+    #[inline]
     fn date(&mut self, days: i64) {
-        self.next_column().int(days);
+        self.rows.date(days);
     }
 
+    #[inline]
     fn datetime(&mut self, secs: i64) {
-        self.next_column().int(secs);
+        self.rows.datetime(secs);
     }
 
     fn end_row(&mut self) -> io::Result<()> {
-        self.column = 0;
-        self.rows += 1;
-        if self.rows >= BATCH_ROWS {
+        self.rows.end_row()?;
+        if self.rows.rows() >= self.batch_rows {
             self.write_batch()?;
         }
         Ok(())
@@ -170,7 +150,9 @@ impl<W: Write + Send> Sink for ParquetSink<W> {
     fn finish(&mut self) -> io::Result<()> {
         self.write_batch()?;
         if let Some(w) = self.writer.take() {
-            w.close().map_err(to_io)?;
+            let mut out = w.into_inner().map_err(to_io)?;
+            out.flush()?;
+            self.out = Some(out);
         }
         Ok(())
     }

@@ -9,10 +9,99 @@ use crate::sink::Sink;
 /// Buffered bytes written out once they pass this size.
 const FLUSH_AT: usize = 1 << 20;
 
+/// Bytes that TabSeparated escapes map to the letter after the backslash; 0 for bytes
+/// written as they are.
+const ESCAPES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'\\' as usize] = b'\\';
+    t[b'\'' as usize] = b'\'';
+    t[b'\t' as usize] = b't';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[0] = b'0';
+    t[8] = b'b';
+    t[12] = b'f';
+    t
+};
+
+/// A [`Sink`] that renders TabSeparated rows straight into an owned buffer (for one chunk of
+/// rows rendered by one worker; nothing is written anywhere).
+pub struct TsvBuf {
+    buf: Vec<u8>,
+    /// The day of `date` below, or -1 before the first date.
+    day: i64,
+    /// `YYYY-MM-DD` of `day`: consecutive dates of a row usually fall on the same day.
+    date: [u8; 10],
+}
+
+impl TsvBuf {
+    /// A sink appending to `buf` (cleared first; its capacity is reused).
+    pub fn new(mut buf: Vec<u8>) -> TsvBuf {
+        buf.clear();
+        TsvBuf {
+            buf,
+            day: -1,
+            date: [0; 10],
+        }
+    }
+
+    /// The rendered rows.
+    pub fn into_inner(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// The rendered bytes so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Forgets the rendered bytes, keeping the capacity.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Appends `YYYY-MM-DD` of `days` (from the one-day cache when it is the same day).
+    #[inline]
+    fn push_date(&mut self, days: i64) {
+        if days != self.day {
+            match date_bytes(days) {
+                Some(d) => {
+                    self.date = d;
+                    self.day = days;
+                }
+                // A year outside 1000..=9999 (never generated): the general path.
+                None => return push_date(&mut self.buf, days),
+            }
+        }
+        self.buf.extend_from_slice(&self.date);
+    }
+}
+
+/// `YYYY-MM-DD` of `days`, for four-digit years.
+fn date_bytes(days: i64) -> Option<[u8; 10]> {
+    let (y, m, d) = civil_from_days(days);
+    if !(1000..=9999).contains(&y) {
+        return None;
+    }
+    let digit = |v: i64| b'0' + v as u8;
+    Some([
+        digit(y / 1000),
+        digit(y / 100 % 10),
+        digit(y / 10 % 10),
+        digit(y % 10),
+        b'-',
+        digit(m / 10),
+        digit(m % 10),
+        b'-',
+        digit(d / 10),
+        digit(d % 10),
+    ])
+}
+
 /// A [`Sink`] that writes TabSeparated text to `W`.
 pub struct TsvSink<W: Write> {
     out: W,
-    buf: Vec<u8>,
+    rows: TsvBuf,
 }
 
 impl<W: Write> TsvSink<W> {
@@ -20,7 +109,7 @@ impl<W: Write> TsvSink<W> {
     pub fn new(out: W) -> TsvSink<W> {
         TsvSink {
             out,
-            buf: Vec::with_capacity(FLUSH_AT + (64 << 10)),
+            rows: TsvBuf::new(Vec::with_capacity(FLUSH_AT + (64 << 10))),
         }
     }
 
@@ -33,28 +122,13 @@ impl<W: Write> TsvSink<W> {
 /// Appends the decimal form of `v`.
 #[inline]
 pub fn push_int(buf: &mut Vec<u8>, v: i64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    let mut n = v.unsigned_abs();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        buf.push(b'-');
-    }
-    buf.extend_from_slice(&tmp[i..]);
+    buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// Appends `v` as two digits.
 #[inline]
 fn push2(buf: &mut Vec<u8>, v: i64) {
-    buf.push(b'0' + (v / 10) as u8);
-    buf.push(b'0' + (v % 10) as u8);
+    buf.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
 }
 
 /// (year, month, day) of `days` since 1970-01-01 (proleptic Gregorian).
@@ -84,27 +158,19 @@ fn push_date(buf: &mut Vec<u8>, days: i64) {
 /// Appends `s` with ClickHouse's TSV escaping.
 #[inline]
 pub fn push_escaped(buf: &mut Vec<u8>, s: &[u8]) {
-    for &b in s {
-        let esc = match b {
-            b'\\' => b'\\',
-            b'\'' => b'\'',
-            b'\t' => b't',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            0 => b'0',
-            8 => b'b',
-            12 => b'f',
-            _ => {
-                buf.push(b);
-                continue;
-            }
-        };
-        buf.push(b'\\');
-        buf.push(esc);
+    let mut plain = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let esc = ESCAPES[b as usize];
+        if esc != 0 {
+            buf.extend_from_slice(&s[plain..i]);
+            buf.extend_from_slice(&[b'\\', esc]);
+            plain = i + 1;
+        }
     }
+    buf.extend_from_slice(&s[plain..]);
 }
 
-impl<W: Write> Sink for TsvSink<W> {
+impl Sink for TsvBuf {
     #[inline]
     fn int(&mut self, v: i64) {
         push_int(&mut self.buf, v);
@@ -117,38 +183,77 @@ impl<W: Write> Sink for TsvSink<W> {
         self.buf.push(b'\t');
     }
 
+    #[inline]
     fn date(&mut self, days: i64) {
-        push_date(&mut self.buf, days);
+        self.push_date(days);
         self.buf.push(b'\t');
     }
 
+    #[inline]
     fn datetime(&mut self, secs: i64) {
-        let days = secs.div_euclid(86_400);
         let t = secs.rem_euclid(86_400);
-        push_date(&mut self.buf, days);
-        self.buf.push(b' ');
-        push2(&mut self.buf, t / 3600);
-        self.buf.push(b':');
-        push2(&mut self.buf, t / 60 % 60);
-        self.buf.push(b':');
-        push2(&mut self.buf, t % 60);
-        self.buf.push(b'\t');
+        self.push_date(secs.div_euclid(86_400));
+        let (h, m, s) = (t / 3600, t / 60 % 60, t % 60);
+        self.buf.extend_from_slice(&[
+            b' ',
+            b'0' + (h / 10) as u8,
+            b'0' + (h % 10) as u8,
+            b':',
+            b'0' + (m / 10) as u8,
+            b'0' + (m % 10) as u8,
+            b':',
+            b'0' + (s / 10) as u8,
+            b'0' + (s % 10) as u8,
+            b'\t',
+        ]);
     }
 
+    #[inline]
     fn end_row(&mut self) -> io::Result<()> {
         if let Some(last) = self.buf.last_mut() {
             *last = b'\n';
-        }
-        if self.buf.len() >= FLUSH_AT {
-            self.out.write_all(&self.buf)?;
-            self.buf.clear();
         }
         Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.out.write_all(&self.buf)?;
-        self.buf.clear();
+        Ok(())
+    }
+}
+
+impl<W: Write> Sink for TsvSink<W> {
+    #[inline]
+    fn int(&mut self, v: i64) {
+        self.rows.int(v);
+    }
+
+    #[inline]
+    fn text(&mut self, v: &[u8]) {
+        self.rows.text(v);
+    }
+
+    #[inline]
+    fn date(&mut self, days: i64) {
+        self.rows.date(days);
+    }
+
+    #[inline]
+    fn datetime(&mut self, secs: i64) {
+        self.rows.datetime(secs);
+    }
+
+    fn end_row(&mut self) -> io::Result<()> {
+        self.rows.end_row()?;
+        if self.rows.bytes().len() >= FLUSH_AT {
+            self.out.write_all(self.rows.bytes())?;
+            self.rows.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.write_all(self.rows.bytes())?;
+        self.rows.clear();
         self.out.flush()
     }
 }

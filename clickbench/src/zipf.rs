@@ -2,13 +2,50 @@
 
 /// Above this many ranks the continuous approximation replaces the exact table.
 const TABLE_LIMIT: usize = 1 << 17;
+/// Buckets of the guide that narrows a table search (a power of two, so that a draw's
+/// bucket `floor(u * GUIDE_BUCKETS)` and the bucket bounds are exact in floating point).
+const GUIDE_BUCKETS: usize = 1 << 12;
+
+/// A normalised cumulative table with a guide: `guide[k]` is the first rank whose cumulative
+/// weight exceeds `k / GUIDE_BUCKETS`, so a draw in bucket `k` searches only
+/// `guide[k]..=guide[k + 1]` (few entries, in cache) instead of the whole table, and finds
+/// the same rank.
+#[derive(Clone, Debug)]
+pub struct Table {
+    cumulative: Vec<f64>,
+    guide: Vec<u32>,
+}
+
+impl Table {
+    fn new(cumulative: Vec<f64>) -> Table {
+        let guide = (0..=GUIDE_BUCKETS)
+            .map(|k| {
+                let bound = k as f64 / GUIDE_BUCKETS as f64;
+                cumulative.partition_point(|&x| x <= bound) as u32
+            })
+            .collect();
+        Table { cumulative, guide }
+    }
+
+    /// The first rank whose cumulative weight exceeds `u` (clamped to the last rank).
+    #[inline]
+    fn rank(&self, u: f64) -> usize {
+        let c = &self.cumulative;
+        let k = ((u * GUIDE_BUCKETS as f64) as usize).min(GUIDE_BUCKETS - 1);
+        // Ranks before guide[k] have weights <= k / B <= u; ranks from guide[k + 1] on have
+        // weights > (k + 1) / B > u: the answer lies in between, inclusive.
+        let (lo, hi) = (self.guide[k] as usize, self.guide[k + 1] as usize);
+        let found = lo + c[lo..hi.min(c.len())].partition_point(|&x| x <= u);
+        found.min(c.len() - 1)
+    }
+}
 
 /// A Zipf sampler over ranks 0..n: exact (cumulative table) for small n, the inverse of the
 /// continuous density x^-s on [1, n + 1) for large n (no table, one `powf` per draw).
 #[derive(Clone, Debug)]
 pub enum Zipf {
-    /// Normalised cumulative weights; a draw is a binary search.
-    Table(Vec<f64>),
+    /// Normalised cumulative weights; a draw is a guided binary search.
+    Table(Table),
     /// Continuous inverse CDF parameters.
     Continuous {
         /// Number of ranks.
@@ -35,7 +72,7 @@ impl Zipf {
             for c in &mut cumulative {
                 *c /= acc;
             }
-            Zipf::Table(cumulative)
+            Zipf::Table(Table::new(cumulative))
         } else if (s - 1.0).abs() < 1e-9 {
             Zipf::Continuous {
                 n,
@@ -55,7 +92,7 @@ impl Zipf {
     #[inline]
     pub fn rank(&self, u: f64) -> usize {
         match self {
-            Zipf::Table(c) => c.partition_point(|&x| x <= u).min(c.len() - 1),
+            Zipf::Table(t) => t.rank(u),
             Zipf::Continuous { n, span, inv } => {
                 let x = if *inv == 0.0 {
                     (u * span).exp()
@@ -70,7 +107,7 @@ impl Zipf {
     /// The number of ranks.
     pub fn len(&self) -> usize {
         match self {
-            Zipf::Table(c) => c.len(),
+            Zipf::Table(t) => t.cumulative.len(),
             Zipf::Continuous { n, .. } => *n,
         }
     }
@@ -84,6 +121,36 @@ impl Zipf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guided_search_finds_the_plain_search_rank() {
+        for (n, s) in [
+            (1, 1.0),
+            (40, 1.2),
+            (2_000, 1.5),
+            (20_000, 1.4),
+            (100_000, 1.0),
+        ] {
+            let Zipf::Table(t) = Zipf::new(n, s) else {
+                panic!("a table of {n}");
+            };
+            let c = &t.cumulative;
+            let plain = |u: f64| c.partition_point(|&x| x <= u).min(c.len() - 1);
+            let mut h = 1u64;
+            for i in 0..20_000u64 {
+                h = crate::rng::mix(h.wrapping_add(i));
+                let u = crate::rng::unit_of(h);
+                assert_eq!(t.rank(u), plain(u), "n {n}, u {u}");
+            }
+            for k in 0..=GUIDE_BUCKETS {
+                let u = (k as f64 / GUIDE_BUCKETS as f64).min(1.0 - f64::EPSILON);
+                assert_eq!(t.rank(u), plain(u), "n {n}, bound {k}");
+            }
+            for &x in c.iter().take(50) {
+                assert_eq!(t.rank(x), plain(x), "n {n}, at {x}");
+            }
+        }
+    }
 
     #[test]
     fn head_is_heavier_than_tail_in_both_forms() {
