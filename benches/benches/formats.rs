@@ -15,10 +15,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arrow::array::{
-    ArrayRef, BinaryArray, DictionaryArray, Float64Array, Int32Array, UInt32Array, UInt64Array,
-};
-use arrow::datatypes::{Int32Type, Schema};
+use arrow::array::{ArrayRef, BinaryArray, Float64Array, Int32Array, UInt32Array, UInt64Array};
+use arrow::datatypes::Schema;
 use arrow::record_batch::RecordBatch;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use granary_benches::ColumnKind;
@@ -88,18 +86,7 @@ fn mixed_output(rows: usize, seed: u64) -> QueryOutput {
         "comma, \"quoted\"",
         "плохо",
     ];
-    let browsers = ["Chrome", "Firefox", "Safari", "Edge", "Opera", "Yandex"];
-    let browser: DictionaryArray<Int32Type> = (0..rows)
-        .map(|_| browsers[rng.gen_range(0..browsers.len())])
-        .collect();
-    let browser = arrow::compute::cast(
-        &browser,
-        &arrow::datatypes::DataType::Dictionary(
-            Box::new(arrow::datatypes::DataType::Int32),
-            Box::new(arrow::datatypes::DataType::Binary),
-        ),
-    )
-    .expect("dictionary of binary");
+    let browser = granary_benches::browser_column(rows, &mut rng).expect("dictionary of binary");
     let arrays: Vec<ArrayRef> = vec![
         Arc::new(UInt64Array::from_iter_values(
             (0..rows).map(|_| rng.gen_range(0..u64::MAX / 2)),

@@ -122,6 +122,21 @@ pub fn mixed_schema() -> Result<TableSchema> {
     Ok(s)
 }
 
+/// A `LowCardinality(String)` column of `rows` browser names (a dictionary of Binary).
+pub fn browser_column(rows: usize, rng: &mut StdRng) -> Result<ArrayRef> {
+    let browsers = ["Chrome", "Firefox", "Safari", "Edge", "Opera", "Yandex"];
+    let browser: DictionaryArray<Int32Type> = (0..rows)
+        .map(|_| browsers[rng.gen_range(0..browsers.len())])
+        .collect();
+    Ok(arrow::compute::cast(
+        &browser,
+        &arrow::datatypes::DataType::Dictionary(
+            Box::new(arrow::datatypes::DataType::Int32),
+            Box::new(arrow::datatypes::DataType::Binary),
+        ),
+    )?)
+}
+
 /// `rows` rows of [`mixed_schema`], in arrival (unsorted) order, all in one month.
 pub fn mixed_batch(rows: usize, seed: u64) -> Result<RecordBatch> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -129,17 +144,7 @@ pub fn mixed_batch(rows: usize, seed: u64) -> Result<RecordBatch> {
     let times: Vec<u32> = (0..rows as u32)
         .map(|i| t0 + i / 4 + rng.gen_range(0..60))
         .collect();
-    let browsers = ["Chrome", "Firefox", "Safari", "Edge", "Opera", "Yandex"];
-    let browser: DictionaryArray<Int32Type> = (0..rows)
-        .map(|_| browsers[rng.gen_range(0..browsers.len())])
-        .collect();
-    let browser = arrow::compute::cast(
-        &browser,
-        &arrow::datatypes::DataType::Dictionary(
-            Box::new(arrow::datatypes::DataType::Int32),
-            Box::new(arrow::datatypes::DataType::Binary),
-        ),
-    )?;
+    let browser = browser_column(rows, &mut rng)?;
     let cols: Vec<ArrayRef> = vec![
         Arc::new(UInt32Array::from_iter_values(
             (0..rows).map(|_| rng.gen_range(0..2000u32).pow(2) / 2000),

@@ -230,6 +230,21 @@ impl DataType {
         })
     }
 
+    /// Whether this is one of the eight integer types `UInt8` .. `Int64` (not `Bool`).
+    pub fn is_integer(&self) -> bool {
+        matches!(
+            self,
+            DataType::UInt8
+                | DataType::UInt16
+                | DataType::UInt32
+                | DataType::UInt64
+                | DataType::Int8
+                | DataType::Int16
+                | DataType::Int32
+                | DataType::Int64
+        )
+    }
+
     /// Whether this is an integer, float, decimal, date or time type (ordered numerically).
     pub fn is_numeric_like(&self) -> bool {
         matches!(

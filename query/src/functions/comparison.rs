@@ -54,18 +54,7 @@ enum Plan {
 }
 
 fn is_int(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64
-            | DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::Bool
-    )
+    t.is_integer() || matches!(t, DataType::Bool)
 }
 
 fn is_time(t: &DataType) -> bool {

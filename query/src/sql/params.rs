@@ -231,26 +231,12 @@ fn scalar_literal(t: &DataType, text: &[u8]) -> std::result::Result<String, Stri
             .enumerate()
             .all(|(i, c)| c.is_ascii_digit() || (i == 0 && *c == b'-' && text.len() > 1));
     let mut out = String::new();
-    if plain_int && is_integer(t) {
+    if plain_int && t.is_integer() {
         out.push_str(&String::from_utf8_lossy(text));
     } else {
         push_quoted(text, &mut out);
     }
     Ok(out)
-}
-
-fn is_integer(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64
-            | DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-    )
 }
 
 /// Decodes the escapes of TabSeparated's escaped text form.

@@ -79,20 +79,11 @@ impl SummingMode {
 /// Whether a column is summed when `SummingMergeTree` lists no columns: plain integers,
 /// floats and decimals.
 pub fn is_summable_by_default(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64
-            | DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::Float32
-            | DataType::Float64
-            | DataType::Decimal { .. }
-    )
+    t.is_integer()
+        || matches!(
+            t,
+            DataType::Float32 | DataType::Float64 | DataType::Decimal { .. }
+        )
 }
 
 impl MergingMode for SummingMode {
