@@ -5,6 +5,7 @@ pub mod binder;
 pub mod explain;
 pub mod expr;
 mod file_source;
+pub mod group_keys;
 pub mod join;
 mod lazy;
 pub mod select;

@@ -22,6 +22,7 @@ use sqlparser::ast::{
 use super::aggregate::HashAggregator;
 use super::binder::{object_name_parts, AggregateCall, Binder, Scope, AGGREGATE_INDEX_BASE};
 use super::expr::BoundExpr;
+use super::group_keys;
 use super::lazy;
 use super::source::{key_condition, Morsel, Source};
 use super::QueryContext;
@@ -625,6 +626,9 @@ fn execute_select(
                 keys.push(k);
             }
         }
+    }
+    if !rollup && !cube && !totals {
+        group_keys::drop_function_keys(&mut keys);
     }
     let aggregating = !keys.is_empty() || !calls.is_empty();
     if having.is_some() && !aggregating {
