@@ -11,6 +11,7 @@ mod lazy;
 pub mod select;
 pub mod source;
 pub mod stream;
+mod sum_rewrite;
 pub mod system;
 pub mod view;
 

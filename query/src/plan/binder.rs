@@ -828,6 +828,63 @@ impl<'a> Binder<'a> {
             }
         };
         let ty = func.return_type();
+        if base == "sum" && params.is_empty() && bound_args.len() == 1 {
+            if let Some(e) = self.sum_as_sum_and_count(&bound_args[0], &ty, &display)? {
+                return Ok(e);
+            }
+        }
+        self.collect(func, bound_args, display, ty)
+    }
+
+    /// `sum(x ± k)` as `sum(x) ± k * count(x)` (see [`super::sum_rewrite`]), named as the
+    /// original call; `None` when the argument does not have that form.
+    fn sum_as_sum_and_count(
+        &mut self,
+        arg: &BoundExpr,
+        ty: &DataType,
+        display: &str,
+    ) -> Result<Option<BoundExpr>> {
+        let Some((x, k, minus)) = super::sum_rewrite::split(arg) else {
+            return Ok(None);
+        };
+        let types = [x.data_type().clone()];
+        let (Some(sum), Some(count)) = (
+            aggregates::registry().get("sum", &[], &types)?,
+            aggregates::registry().get("count", &[], &types)?,
+        ) else {
+            return Ok(None);
+        };
+        if &sum.return_type() != ty {
+            return Ok(None);
+        }
+        let sum_ty = sum.return_type();
+        let count_ty = count.return_type();
+        let sum = self.collect(sum, vec![x.clone()], format!("sum({})", x.name()), sum_ty)?;
+        let count = self.collect(
+            count,
+            vec![x.clone()],
+            format!("count({})", x.name()),
+            count_ty,
+        )?;
+        let type_name = string_literal(&ty.to_string());
+        let count = call_function("_CAST", vec![count, type_name.clone()])?;
+        let shift = call_function("multiply", vec![k, count])?;
+        let total = call_function(if minus { "minus" } else { "plus" }, vec![sum, shift])?;
+        let mut e = call_function("_CAST", vec![total, type_name])?;
+        if let BoundExpr::Function { name, .. } = &mut e {
+            *name = display.to_string();
+        }
+        Ok(Some(e))
+    }
+
+    /// Adds an aggregate call (identical calls share one) and returns its result column.
+    fn collect(
+        &mut self,
+        func: Arc<dyn AggregateFunction>,
+        bound_args: Vec<BoundExpr>,
+        display: String,
+        ty: DataType,
+    ) -> Result<BoundExpr> {
         let collected = self.aggregates.as_deref_mut().ok_or_else(|| {
             QueryError::new(
                 ErrorCode::LogicalError,
