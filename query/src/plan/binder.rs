@@ -828,8 +828,8 @@ impl<'a> Binder<'a> {
             }
         };
         let ty = func.return_type();
-        if base == "sum" && params.is_empty() && bound_args.len() == 1 {
-            if let Some(e) = self.sum_as_sum_and_count(&bound_args[0], &ty, &display)? {
+        if base.eq_ignore_ascii_case("sum") && params.is_empty() && bound_args.len() == 1 {
+            if let Some(e) = self.sum_as_sum_and_count(name, &bound_args[0], &ty, &display)? {
                 return Ok(e);
             }
         }
@@ -837,9 +837,11 @@ impl<'a> Binder<'a> {
     }
 
     /// `sum(x ± k)` as `sum(x) ± k * count(x)` (see [`super::sum_rewrite`]), named as the
-    /// original call; `None` when the argument does not have that form.
+    /// original call; `None` when the argument does not have that form. `sum` is the name
+    /// as written (`SUM(x)` elsewhere in the query shares the same aggregate).
     fn sum_as_sum_and_count(
         &mut self,
+        sum_name: &str,
         arg: &BoundExpr,
         ty: &DataType,
         display: &str,
@@ -859,7 +861,12 @@ impl<'a> Binder<'a> {
         }
         let sum_ty = sum.return_type();
         let count_ty = count.return_type();
-        let sum = self.collect(sum, vec![x.clone()], format!("sum({})", x.name()), sum_ty)?;
+        let sum = self.collect(
+            sum,
+            vec![x.clone()],
+            format!("{sum_name}({})", x.name()),
+            sum_ty,
+        )?;
         let count = self.collect(
             count,
             vec![x.clone()],
