@@ -692,7 +692,9 @@ fn execute_select(
         by_exprs: by_exprs.clone(),
         having: having.clone(),
     };
-    let top_k = if sets.len() == 1 {
+    // Each thread may keep only its best `limit + offset` rows, unless DISTINCT later
+    // removes rows: then the limit counts distinct rows.
+    let top_k = if sets.len() == 1 && !distinct {
         limit.map(|l| l + offset)
     } else {
         None
