@@ -247,25 +247,18 @@ impl DataType {
 
     /// Whether this is an integer, float, decimal, date or time type (ordered numerically).
     pub fn is_numeric_like(&self) -> bool {
-        matches!(
-            self.base(),
-            DataType::UInt8
-                | DataType::UInt16
-                | DataType::UInt32
-                | DataType::UInt64
-                | DataType::Int8
-                | DataType::Int16
-                | DataType::Int32
-                | DataType::Int64
-                | DataType::Float32
-                | DataType::Float64
-                | DataType::Bool
-                | DataType::Decimal { .. }
-                | DataType::Date
-                | DataType::Date32
-                | DataType::DateTime(_)
-                | DataType::DateTime64(..)
-        )
+        self.base().is_integer()
+            || matches!(
+                self.base(),
+                DataType::Float32
+                    | DataType::Float64
+                    | DataType::Bool
+                    | DataType::Decimal { .. }
+                    | DataType::Date
+                    | DataType::Date32
+                    | DataType::DateTime(_)
+                    | DataType::DateTime64(..)
+            )
     }
 
     /// Whether a column of this type can be part of a sort or partition key.
