@@ -39,7 +39,7 @@ use granary_storage::schema::TableSchema;
 pub use params::{substitute_params, substitute_query};
 
 /// Limits checked while parsing, with ClickHouse's setting names and defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParseLimits {
     /// Most bytes of query text (for `INSERT`, the text before the data). ClickHouse's
     /// `max_query_size`, default 262144.

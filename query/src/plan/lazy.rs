@@ -98,15 +98,10 @@ pub fn candidates(
         .iter()
         .map(|(e, ..)| e.eval_array(&batch))
         .collect::<Result<Vec<_>>>()?;
-    keys.push(row_ids);
-    let morsel_ids: ArrayRef = Arc::new(UInt32Array::from_iter_values(std::iter::repeat_n(
-        morsel_index as u32,
-        batch.num_rows(),
+    keys.push(Arc::new(UInt32Array::from_iter_values(
+        std::iter::repeat_n(morsel_index as u32, batch.num_rows()),
     )));
-    keys.push(morsel_ids);
-    let n = keys.len();
-    // Put the morsel column before the row column.
-    keys.swap(n - 2, n - 1);
+    keys.push(row_ids);
     best(keys, &sort_options(order), k).map(Some)
 }
 

@@ -186,16 +186,18 @@ impl Source {
                     let last = starts[starts.len() - 1];
                     starts.push(last + pr.part.meta.granule_rows(g));
                 }
-                let granule_of = |r: u64| starts.partition_point(|&s| s <= r).saturating_sub(1);
-                let mut wanted: Vec<usize> = rows.iter().map(|&r| granule_of(r as u64)).collect();
+                let granule_of =
+                    |r: u32| starts.partition_point(|&s| s <= r as u64).saturating_sub(1);
+                let row_granules: Vec<usize> = rows.iter().map(|&r| granule_of(r)).collect();
+                let mut wanted = row_granules.clone();
                 wanted.sort_unstable();
                 wanted.dedup();
                 // Where each wanted granule starts in the batch read.
-                let mut read_start = std::collections::HashMap::new();
+                let mut read_start = vec![0u64; starts.len()];
                 let mut ranges: Vec<MarkRange> = Vec::new();
                 let mut at = 0u64;
                 for &g in &wanted {
-                    read_start.insert(g, at);
+                    read_start[g] = at;
                     at += starts[g + 1] - starts[g];
                     let mark = range.begin + g as u64;
                     match ranges.last_mut() {
@@ -210,10 +212,8 @@ impl Source {
                 let batch = pr.part.read(&names, &ranges)?;
                 let positions: Vec<u32> = rows
                     .iter()
-                    .map(|&r| {
-                        let g = granule_of(r as u64);
-                        (read_start.get(&g).copied().unwrap_or(0) + r as u64 - starts[g]) as u32
-                    })
+                    .zip(&row_granules)
+                    .map(|(&r, &g)| (read_start[g] + r as u64 - starts[g]) as u32)
                     .collect();
                 (batch, positions)
             }

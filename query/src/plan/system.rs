@@ -534,35 +534,16 @@ fn tables(ctx: &QueryContext) -> Result<Vec<Vec<Cell>>> {
     for (db, name) in listed {
         if db == "system" && system_columns(&name).is_some() {
             let engine = format!("System{}{}", name[..1].to_ascii_uppercase(), &name[1..]);
-            let mut row = vec![
-                s(&db),
-                s(&name),
-                Cell::N,
-                s(engine),
-                b(false),
-                Cell::A(Vec::new()),
-                s(""),
-                Cell::U(0),
-                Cell::I(0),
-                Cell::A(Vec::new()),
-                Cell::A(Vec::new()),
-                s(format!(
-                    "CREATE TABLE system.{name} ({}) ENGINE = System{}{}",
-                    system_columns(&name)
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|(c, ty)| format!("`{c}` {ty}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    name[..1].to_ascii_uppercase(),
-                    &name[1..]
-                )),
-            ];
-            row.extend([s(""), s(""), s(""), s(""), s(""), s(""), s("")]);
-            row.extend([Cell::A(Vec::new()), s("")]);
-            row.extend(std::iter::repeat_n(Cell::N, 8));
-            row.extend([s(""), b(false)]);
-            rows.push(row);
+            let create = format!(
+                "CREATE TABLE system.{name} ({}) ENGINE = {engine}",
+                system_columns(&name)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(c, ty)| format!("`{c}` {ty}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            rows.push(partless_row(&db, &name, &engine, &create, "", ""));
             continue;
         }
         if let Some(view) = ctx.engine.view(&db, &name) {
@@ -650,6 +631,26 @@ fn view_row(db: &str, name: &str, view: &ViewDefinition) -> Vec<Cell> {
         ViewKind::View => "View",
         ViewKind::Materialized => "MaterializedView",
     };
+    partless_row(
+        db,
+        name,
+        engine,
+        &view.create_query,
+        engine,
+        &view.select_query,
+    )
+}
+
+/// The `system.tables` row of something without parts or a storage policy: a system
+/// table or a view.
+fn partless_row(
+    db: &str,
+    name: &str,
+    engine: &str,
+    create: &str,
+    engine_full: &str,
+    as_select: &str,
+) -> Vec<Cell> {
     let mut row = vec![
         s(db),
         s(name),
@@ -662,9 +663,10 @@ fn view_row(db: &str, name: &str, view: &ViewDefinition) -> Vec<Cell> {
         Cell::I(0),
         Cell::A(Vec::new()),
         Cell::A(Vec::new()),
-        s(&view.create_query),
+        s(create),
+        s(engine_full),
+        s(as_select),
     ];
-    row.extend([s(engine), s(&view.select_query)]);
     row.extend([s(""), s(""), s(""), s(""), s("")]);
     row.extend([Cell::A(Vec::new()), s("")]);
     row.extend(std::iter::repeat_n(Cell::N, 8));

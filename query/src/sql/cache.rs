@@ -18,10 +18,12 @@ const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// Deeper statements are not cached: cloning a deep tree recurses as deep as it goes.
 pub const MAX_DEPTH: usize = 64;
 
-type Key = (String, ParseLimits);
+/// Statements by text, each with the limits it was parsed under (a lookup by `&str`
+/// allocates nothing; the same text under other limits replaces the entry).
+type Cache = HashMap<String, (ParseLimits, Statement)>;
 
-fn cache() -> &'static Mutex<HashMap<Key, Statement>> {
-    static CACHE: OnceLock<Mutex<HashMap<Key, Statement>>> = OnceLock::new();
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -31,7 +33,10 @@ pub fn get(sql: &str, limits: &ParseLimits) -> Option<Statement> {
         return None;
     }
     let cache = cache().lock().ok()?;
-    cache.get(&(sql.to_owned(), *limits)).cloned()
+    match cache.get(sql) {
+        Some((l, stmt)) if l == limits => Some(stmt.clone()),
+        _ => None,
+    }
 }
 
 /// Remembers `stmt` as the parse of `sql` under `limits`, if it is a SELECT.
@@ -43,7 +48,7 @@ pub fn put(sql: &str, limits: &ParseLimits, stmt: &Statement) {
         if cache.len() >= CAPACITY {
             cache.clear();
         }
-        cache.insert((sql.to_owned(), *limits), stmt.clone());
+        cache.insert(sql.to_owned(), (*limits, stmt.clone()));
     }
 }
 
